@@ -1,0 +1,84 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "wharf",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "wharf", targets: ["wharf"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "WharfOCI", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "WharfStorage", dependencies: [
+            "WharfOCI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .target(name: "WharfMetadata", dependencies: [
+            "WharfOCI",
+            .product(name: "SQLKit", package: "sql-kit"),
+            .product(name: "SQLiteKit", package: "sqlite-kit"),
+            .product(name: "PostgresKit", package: "postgres-kit"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "WharfIdentity", dependencies: [
+            "WharfOCI", "WharfMetadata",
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .target(name: "WharfHTTP", dependencies: [
+            "WharfIdentity",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+        .target(name: "WharfRegistry", dependencies: [
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .target(name: "WharfQuayAPI", dependencies: [
+            "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .target(name: "WharfServer", dependencies: [
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP", "WharfRegistry", "WharfQuayAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "wharf", dependencies: [
+            "WharfServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "WharfOCITests", dependencies: ["WharfOCI"]),
+        .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage"]),
+        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata"]),
+        .testTarget(name: "WharfIdentityTests", dependencies: ["WharfIdentity"]),
+        .testTarget(name: "WharfServerTests", dependencies: [
+            "WharfServer",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,60 @@
+import Foundation
+import WharfMetadata
+
+/// Why an account could not be created or changed.
+public enum AccountError: Error, Sendable, Equatable {
+    case invalid(String)
+    case alreadyExists(String)
+}
+
+/// Quay's rules for user names, passwords and e-mail addresses.
+public enum AccountRules {
+    /// `^([a-z0-9]+(?:[._-][a-z0-9]+)*)$`, 2 to 255 characters.
+    public static func validateUsername(_ name: String) throws(AccountError) {
+        let bytes = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) }
+        var valid = bytes.count >= 2 && bytes.count <= 255 && alnum(bytes.first!) && alnum(bytes.last!)
+        for index in bytes.indices where valid && !alnum(bytes[index]) {
+            valid = [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-")].contains(bytes[index]) && alnum(bytes[index + 1])
+        }
+        guard valid else {
+            throw .invalid("Invalid namespace \(name): Namespace must match expression ^([a-z0-9]+(?:[._-][a-z0-9]+)*)$ and be between 2 and 255 characters in length")
+        }
+    }
+
+    /// At least 8 characters, no more than 512.
+    public static func validatePassword(_ password: String) throws(AccountError) {
+        guard password.count >= 8 else { throw .invalid("Password must be at least 8 characters long") }
+        guard password.count <= 512 else { throw .invalid("Password must be at most 512 characters long") }
+    }
+
+    public static func validateEmail(_ email: String) throws(AccountError) {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else {
+            throw .invalid("Invalid email address: \(email)")
+        }
+    }
+}
+
+
+/// Creating accounts, shared by the APIs and the command line.
+public struct AccountService: Sendable {
+    let store: MetadataStore
+
+    public init(store: MetadataStore) {
+        self.store = store
+    }
+
+    /// Validates and creates a user with a bcrypt-hashed password.
+    public func createUser(username: String, password: String, email: String?) async throws -> AccountRecord {
+        try AccountRules.validateUsername(username)
+        try AccountRules.validatePassword(password)
+        if let email { try AccountRules.validateEmail(email) }
+        let hash = try await Secrets.hashPassword(password)
+        do {
+            return try await store.createUser(username: username, email: email, passwordHash: hash)
+        } catch MetadataError.conflict {
+            throw AccountError.alreadyExists("A user or organization with this name already exists")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import NIOConcurrencyHelpers
+import WharfMetadata
+
+/// Checks credentials: user passwords, and OAuth access tokens (directly, or as the `$oauthtoken` user).
+///
+/// bcrypt is deliberately slow, so a successful check is remembered for a short time under a SHA-256 of
+/// the credentials; clients that send Basic credentials with every request pay for bcrypt once.
+public final class Authenticator: Sendable {
+    private let store: MetadataStore
+    private let superUsers: Set<String>
+    private let cache = NIOLockedValueBox([String: (identity: Identity, expires: Date)]())
+    private let cacheLifetime: TimeInterval = 30
+    private let cacheCapacity = 10_000
+
+    public init(store: MetadataStore, superUsers: Set<String>) {
+        self.store = store
+        self.superUsers = superUsers
+    }
+
+    /// Authenticates Basic credentials; nil when they are wrong.
+    public func authenticate(username: String, password: String) async throws -> Identity? {
+        let key = Secrets.sha256Hex(username + "\u{0}" + password)
+        let now = Date()
+        if let hit = cache.withLockedValue({ $0[key] }), hit.expires > now { return hit.identity }
+        let identity: Identity?
+        if username == "$oauthtoken" {
+            identity = try await authenticate(oauthToken: password)
+        } else {
+            identity = try await authenticatePassword(username: username, password: password)
+        }
+        if let identity {
+            cache.withLockedValue { cache in
+                if cache.count >= cacheCapacity { cache = cache.filter { $0.value.expires > now } }
+                if cache.count < cacheCapacity { cache[key] = (identity, now.addingTimeInterval(cacheLifetime)) }
+            }
+        }
+        return identity
+    }
+
+    private func authenticatePassword(username: String, password: String) async throws -> Identity? {
+        guard let account = try await store.account(named: username), !account.isOrganization, !account.isRobot,
+              account.enabled, let hash = account.passwordHash else { return nil }
+        guard try await Secrets.verifyPassword(password, hash: hash) else { return nil }
+        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
+    }
+
+    /// Authenticates an OAuth access token; nil when it is unknown, wrong or expired.
+    public func authenticate(oauthToken token: String) async throws -> Identity? {
+        guard let (name, code) = OAuthTokenFormat.split(token),
+              let record = try await store.accessToken(named: name),
+              Secrets.constantTimeEquals(record.tokenCodeHash, Secrets.sha256Hex(code)) else { return nil }
+        if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
+        guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
+        return Identity(kind: .oauthToken, account: account, scopes: Scope.parseList(record.scopes),
+                        isSuperuser: superUsers.contains(account.username))
+    }
+
+    /// Mints an OAuth access token for `account` and returns it; only its hash is stored.
+    public func mintOAuthToken(for account: AccountRecord, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> String {
+        let token = Secrets.randomToken(length: OAuthTokenFormat.length)
+        let (name, code) = OAuthTokenFormat.split(token)!
+        let expires = lifetime.map { MetadataStore.nowMs() + Int64($0 * 1000) }
+        try await store.createAccessToken(accountID: account.id, tokenName: name, codeHash: Secrets.sha256Hex(code),
+                                          scopes: Scope.render(scopes), expiresMs: expires)
+        return token
+    }
+
+    /// Whether `username` is listed in `SUPER_USERS`.
+    public func isSuperuser(_ username: String) -> Bool { superUsers.contains(username) }
+}
+
+/// Quay's OAuth token shape: 40 characters, the first 20 a lookup name, the last 20 the secret code.
+enum OAuthTokenFormat {
+    static let length = 40
+
+    static func split(_ token: String) -> (name: String, code: String)? {
+        guard token.utf8.count == length else { return nil }
+        return (String(token.prefix(length / 2)), String(token.suffix(length / 2)))
+    }
+}

@@ -1,0 +1,119 @@
+import AsyncKit
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLiteKit
+import SQLKit
+
+/// The SQL engines Wharf runs on.
+public enum SQLEngine: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// A pool of connections to SQLite or PostgreSQL, handing out SQLKit databases.
+///
+/// SQLite runs in WAL mode with a busy timeout; write transactions start with `BEGIN IMMEDIATE` so
+/// concurrent writers queue instead of failing.
+public final class DatabasePool: Sendable {
+    public let engine: SQLEngine
+    private let connect: @Sendable () async throws -> PooledConnection
+    private let release: @Sendable (PooledConnection) -> Void
+    private let shutdownPool: @Sendable () async throws -> Void
+
+    /// Opens a pool for `DB_URI` (`postgresql://…`, `sqlite:///path` or a plain path), or for the SQLite
+    /// file `defaultSQLitePath` when `uri` is nil.
+    public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) throws -> DatabasePool {
+        let group = MultiThreadedEventLoopGroup.singleton
+        if let uri, uri.hasPrefix("postgres") {
+            let normalized = uri.hasPrefix("postgresql+psycopg2://") ? "postgresql://" + uri.dropFirst("postgresql+psycopg2://".count) : uri
+            var configuration = try SQLPostgresConfiguration(url: String(normalized))
+            configuration.searchPath = nil
+            let pool = EventLoopGroupConnectionPool(
+                source: PostgresConnectionSource(sqlConfiguration: configuration),
+                maxConnectionsPerEventLoop: 8, pruneInterval: .seconds(60), logger: logger, on: group)
+            return DatabasePool(engine: .postgres, pool: pool, makeDatabase: { $0.sql() })
+        }
+        let path: String
+        if let uri {
+            path = uri.hasPrefix("sqlite:///") ? "/" + uri.dropFirst("sqlite:///".count) : uri
+        } else {
+            path = defaultSQLitePath
+        }
+        let source = TunedSQLiteSource(path: path)
+        let pool = EventLoopGroupConnectionPool(
+            source: source, maxConnectionsPerEventLoop: 4, pruneInterval: nil, logger: logger, on: group)
+        return DatabasePool(engine: .sqlite, pool: pool, makeDatabase: { $0.sql() })
+    }
+
+    private init<Source: ConnectionPoolSource>(
+        engine: SQLEngine, pool: EventLoopGroupConnectionPool<Source>,
+        makeDatabase: @escaping @Sendable (Source.Connection) -> any SQLDatabase
+    ) {
+        self.engine = engine
+        let box = UncheckedBox(pool)
+        connect = {
+            let pool = box.value
+            let connection = try await pool.requestConnection().get()
+            return PooledConnection(connection: connection, database: makeDatabase(connection))
+        }
+        release = { pooled in
+            if let connection = pooled.connection as? Source.Connection { box.value.releaseConnection(connection) }
+        }
+        shutdownPool = { try await box.value.shutdownAsync() }
+    }
+
+    /// Runs `body` with a connection of its own.
+    public func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        let pooled = try await connect()
+        defer { release(pooled) }
+        return try await body(pooled.database)
+    }
+
+    /// Runs `body` in a write transaction, committing when it returns and rolling back when it throws.
+    public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withDatabase { db in
+            try await db.raw(engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async throws { try await shutdownPool() }
+}
+
+/// Carries AsyncKit's pool (thread-safe, but not annotated `Sendable`) into `@Sendable` closures.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A connection leased from a pool together with its SQLKit view.
+struct PooledConnection: @unchecked Sendable {
+    let connection: Any
+    let database: any SQLDatabase
+}
+
+/// Opens SQLite connections tuned for a server: WAL journal, a busy timeout, foreign keys.
+struct TunedSQLiteSource: ConnectionPoolSource {
+    let path: String
+
+    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
+        SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
+            .flatMap { connection in
+                let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                               "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
+                return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { future, pragma in
+                    future.flatMap { connection.query(pragma).map { _ in } }
+                }.map { connection }
+            }
+    }
+}

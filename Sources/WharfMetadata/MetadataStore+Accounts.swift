@@ -1,0 +1,69 @@
+import Foundation
+import SQLKit
+
+extension MetadataStore {
+    static let accountColumns: SQLQueryString =
+        "id, uuid, username, email, password_hash, is_organization, is_robot, enabled, removed_tag_expiration_s"
+
+    /// Number of user accounts (organizations and robots excluded).
+    public func userCount() async throws -> Int {
+        try await pool.withDatabase { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM account WHERE is_organization = FALSE AND is_robot = FALSE")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+    }
+
+    /// Creates a user; throws `conflict` when the name is taken.
+    public func createUser(username: String, email: String?, passwordHash: String?) async throws -> AccountRecord {
+        try await pool.transaction { db in
+            let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: username)").first()
+            guard taken == nil else { throw MetadataError.conflict("The username already exists") }
+            return try await db.raw("""
+                INSERT INTO account (uuid, username, email, password_hash, created_ms)
+                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: username), \(bind: email), \(bind: passwordHash), \(bind: Self.nowMs()))
+                RETURNING \(Self.accountColumns)
+                """).first(decoding: AccountRecord.self, with: decoder)!
+        }
+    }
+
+    public func account(named username: String) async throws -> AccountRecord? {
+        try await first("SELECT \(Self.accountColumns) FROM account WHERE username = \(bind: username)", as: AccountRecord.self)
+    }
+
+    public func account(id: Int64) async throws -> AccountRecord? {
+        try await first("SELECT \(Self.accountColumns) FROM account WHERE id = \(bind: id)", as: AccountRecord.self)
+    }
+
+    /// Stores an OAuth access token: `tokenName` (its public first part) and the hash of its secret part.
+    public func createAccessToken(accountID: Int64, tokenName: String, codeHash: String, scopes: String, expiresMs: Int64?) async throws {
+        try await run("""
+            INSERT INTO oauth_access_token (uuid, token_name, token_code_hash, account_id, scopes, expires_ms, created_ms)
+            VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: tokenName), \(bind: codeHash), \(bind: accountID),
+                    \(bind: scopes), \(bind: expiresMs), \(bind: Self.nowMs()))
+            """)
+    }
+
+    public func accessToken(named tokenName: String) async throws -> AccessTokenRecord? {
+        try await first("""
+            SELECT id, uuid, token_name, token_code_hash, account_id, scopes, expires_ms
+            FROM oauth_access_token WHERE token_name = \(bind: tokenName)
+            """, as: AccessTokenRecord.self)
+    }
+
+    /// Registers the public key of an instance's registry-token signing key.
+    public func saveServiceKey(kid: String, service: String, publicKeyPEM: String) async throws {
+        try await run("""
+            INSERT INTO service_key (kid, service, public_key_pem, created_ms)
+            VALUES (\(bind: kid), \(bind: service), \(bind: publicKeyPEM), \(bind: Self.nowMs()))
+            ON CONFLICT (kid) DO NOTHING
+            """)
+    }
+
+    /// The public key PEM registered under `kid`.
+    public func serviceKey(kid: String) async throws -> String? {
+        try await pool.withDatabase { db in
+            try await db.raw("SELECT public_key_pem FROM service_key WHERE kid = \(bind: kid)")
+                .first(decodingColumn: "public_key_pem", as: String.self)
+        }
+    }
+}

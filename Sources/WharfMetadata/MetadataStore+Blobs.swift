@@ -1,0 +1,102 @@
+import Foundation
+import SQLKit
+
+extension MetadataStore {
+    /// The blob `digest` if it is linked to the repository: referenced by one of its manifests or uploaded
+    /// (or mounted) into it and not yet expired.
+    public func linkedBlob(repositoryID: Int64, digest: String) async throws -> BlobRecord? {
+        try await first("""
+            SELECT b.id, b.digest, b.size FROM blob b
+            WHERE b.digest = \(bind: digest) AND (
+                EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.blob_id = b.id AND mb.repository_id = \(bind: repositoryID))
+                OR EXISTS (SELECT 1 FROM uploaded_blob ub WHERE ub.blob_id = b.id AND ub.repository_id = \(bind: repositoryID)
+                           AND ub.expires_ms > \(bind: Self.nowMs())))
+            """, as: BlobRecord.self)
+    }
+
+    /// Records that `digest` (now in storage) was uploaded or mounted into a repository; the link keeps the
+    /// blob reachable there until `expiresMs` unless a manifest references it first.
+    public func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64) async throws {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            try await db.raw("""
+                INSERT INTO blob (digest, size, created_ms) VALUES (\(bind: digest), \(bind: size), \(bind: now))
+                ON CONFLICT (digest) DO NOTHING
+                """).run()
+            let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder)!
+            try await db.raw("""
+                DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
+                """).run()
+            try await db.raw("""
+                INSERT INTO uploaded_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: repositoryID), \(bind: blob.id), \(bind: expiresMs))
+                """).run()
+        }
+    }
+
+    // MARK: Upload sessions
+
+    public func createUpload(uuid: String, repositoryID: Int64) async throws {
+        let now = Self.nowMs()
+        try await run("""
+            INSERT INTO blob_upload (uuid, repository_id, byte_count, created_ms, updated_ms)
+            VALUES (\(bind: uuid), \(bind: repositoryID), 0, \(bind: now), \(bind: now))
+            """)
+    }
+
+    public func upload(uuid: String, repositoryID: Int64) async throws -> UploadRecord? {
+        try await first("""
+            SELECT uuid, repository_id, byte_count, created_ms, updated_ms FROM blob_upload
+            WHERE uuid = \(bind: uuid) AND repository_id = \(bind: repositoryID)
+            """, as: UploadRecord.self)
+    }
+
+    /// Records the new size of an upload, only if it still had `expected` bytes (so racing appends fail).
+    public func advanceUpload(uuid: String, from expected: Int64, to byteCount: Int64) async throws -> Bool {
+        try await pool.withDatabase { db in
+            let rows = try await db.raw("""
+                UPDATE blob_upload SET byte_count = \(bind: byteCount), updated_ms = \(bind: Self.nowMs())
+                WHERE uuid = \(bind: uuid) AND byte_count = \(bind: expected) RETURNING uuid
+                """).all()
+            return !rows.isEmpty
+        }
+    }
+
+    public func deleteUpload(uuid: String) async throws {
+        try await run("DELETE FROM blob_upload WHERE uuid = \(bind: uuid)")
+    }
+
+    /// Upload sessions not touched since `beforeMs`.
+    public func staleUploads(beforeMs: Int64, limit: Int) async throws -> [String] {
+        struct Row: Decodable { let uuid: String }
+        return try await all("""
+            SELECT uuid FROM blob_upload WHERE updated_ms < \(bind: beforeMs) ORDER BY updated_ms LIMIT \(bind: limit)
+            """, as: Row.self).map(\.uuid)
+    }
+}
+
+/// What unlinking a blob from a repository did.
+public enum BlobUnlinkResult: Sendable, Equatable {
+    case unlinked
+    case notLinked
+    case usedByManifest
+}
+
+extension MetadataStore {
+    /// Removes the upload links of `digest` in a repository, unless a stored manifest of the repository uses it.
+    public func unlinkUploadedBlob(repositoryID: Int64, digest: String) async throws -> BlobUnlinkResult {
+        try await pool.transaction { db in
+            guard let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder) else {
+                return .notLinked
+            }
+            let used = try await db.raw("""
+                SELECT 1 AS one FROM manifest_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id) LIMIT 1
+                """).first()
+            if used != nil { return .usedByManifest }
+            let removed = try await db.raw("""
+                DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
+                AND expires_ms > \(bind: Self.nowMs()) RETURNING id
+                """).all()
+            return removed.isEmpty ? .notLinked : .unlinked
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import SQLKit
+
+extension MetadataStore {
+    static let manifestColumns: SQLQueryString =
+        "m.id, m.digest, m.media_type, m.manifest_bytes, m.size, m.artifact_type, m.subject_digest, m.annotations_json"
+
+    /// SQL condition: tag row `t` is alive at `now`.
+    static func alive(_ now: Int64) -> SQLQueryString {
+        "(t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: now))"
+    }
+
+    /// The manifest a visible, alive tag points at.
+    public func manifest(repositoryID: Int64, tag: String) async throws -> ManifestRecord? {
+        try await first("""
+            SELECT \(Self.manifestColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            """, as: ManifestRecord.self)
+    }
+
+    /// Whether the tag name has history rows (it was deleted or has expired).
+    public func tagHasHistory(repositoryID: Int64, tag: String) async throws -> Bool {
+        try await first("SELECT id FROM tag WHERE repository_id = \(bind: repositoryID) AND name = \(bind: tag) AND hidden = FALSE LIMIT 1",
+                        as: IDRow.self) != nil
+    }
+
+    /// A manifest by digest, if reachable: referenced by an alive tag (hidden ones included) or a child of
+    /// a manifest that is.
+    public func reachableManifest(repositoryID: Int64, digest: String) async throws -> ManifestRecord? {
+        let now = Self.nowMs()
+        return try await first("""
+            SELECT \(Self.manifestColumns) FROM manifest m
+            WHERE m.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest) AND (
+                EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(Self.alive(now)))
+                OR EXISTS (SELECT 1 FROM manifest_child c JOIN tag t ON t.manifest_id = c.manifest_id
+                           WHERE c.child_manifest_id = m.id AND \(Self.alive(now))))
+            """, as: ManifestRecord.self)
+    }
+
+    /// Stores a manifest (or reuses the stored copy) and points `target` at it, in one transaction.
+    /// Throws `ManifestStoreError` when a referenced blob or child manifest is not in the repository.
+    public func putManifest(_ manifest: NewManifest, target: ManifestTarget) async throws -> ManifestRecord {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            if pool.engine == .postgres {
+                try await db.raw("SELECT id FROM repository WHERE id = \(bind: manifest.repositoryId) FOR UPDATE").run()
+            }
+            var record = try await db.raw("""
+                SELECT \(Self.manifestColumns) FROM manifest m WHERE m.repository_id = \(bind: manifest.repositoryId) AND m.digest = \(bind: manifest.digest)
+                """).first(decoding: ManifestRecord.self, with: decoder)
+            if record == nil {
+                record = try await insertManifest(manifest, now: now, db: db)
+            }
+            let stored = record!
+            switch target {
+            case .tag(let name):
+                try await retargetTag(repositoryID: manifest.repositoryId, name: name, manifestID: stored.id, now: now, db: db)
+            case .hidden(let expiresMs):
+                try await db.raw("""
+                    INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
+                    VALUES (\(bind: manifest.repositoryId), \(bind: "$temp-" + UUID().uuidString.lowercased()), \(bind: stored.id),
+                            \(bind: now), \(bind: expiresMs), TRUE)
+                    """).run()
+            }
+            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: manifest.repositoryId)").run()
+            return stored
+        }
+    }
+
+    private func insertManifest(_ manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
+        var blobIDs: [Int64] = []
+        var missingBlobs: [String] = []
+        for digest in Set(manifest.blobDigests).sorted() {
+            let blob = try await db.raw("""
+                SELECT b.id FROM blob b WHERE b.digest = \(bind: digest) AND (
+                    EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.blob_id = b.id AND mb.repository_id = \(bind: manifest.repositoryId))
+                    OR EXISTS (SELECT 1 FROM uploaded_blob ub WHERE ub.blob_id = b.id AND ub.repository_id = \(bind: manifest.repositoryId)
+                               AND ub.expires_ms > \(bind: now)))
+                """).first(decoding: IDRow.self, with: decoder)
+            if let blob { blobIDs.append(blob.id) } else { missingBlobs.append(digest) }
+        }
+        guard missingBlobs.isEmpty else { throw ManifestStoreError.missingBlobs(missingBlobs) }
+        var childIDs: [Int64] = []
+        var missingChildren: [String] = []
+        for digest in Set(manifest.childDigests).sorted() {
+            let child = try await db.raw("""
+                SELECT id FROM manifest WHERE repository_id = \(bind: manifest.repositoryId) AND digest = \(bind: digest)
+                """).first(decoding: IDRow.self, with: decoder)
+            if let child { childIDs.append(child.id) } else { missingChildren.append(digest) }
+        }
+        guard missingChildren.isEmpty else { throw ManifestStoreError.missingChildren(missingChildren) }
+
+        let record = try await db.raw("""
+            INSERT INTO manifest (repository_id, digest, media_type, manifest_bytes, size, config_media_type, artifact_type,
+                                  subject_digest, annotations_json, layers_size, created_ms)
+            VALUES (\(bind: manifest.repositoryId), \(bind: manifest.digest), \(bind: manifest.mediaType), \(bind: manifest.bytes),
+                    \(bind: manifest.size), \(bind: manifest.configMediaType), \(bind: manifest.artifactType), \(bind: manifest.subjectDigest),
+                    \(bind: manifest.annotationsJson), \(bind: manifest.layersSize), \(bind: now))
+            RETURNING id, digest, media_type, manifest_bytes, size, artifact_type, subject_digest, annotations_json
+            """).first(decoding: ManifestRecord.self, with: decoder)!
+        for blobID in blobIDs {
+            try await db.raw("""
+                INSERT INTO manifest_blob (manifest_id, blob_id, repository_id) VALUES (\(bind: record.id), \(bind: blobID), \(bind: manifest.repositoryId))
+                """).run()
+        }
+        for childID in childIDs {
+            try await db.raw("""
+                INSERT INTO manifest_child (manifest_id, child_manifest_id, repository_id)
+                VALUES (\(bind: record.id), \(bind: childID), \(bind: manifest.repositoryId))
+                """).run()
+        }
+        return record
+    }
+
+    /// Ends the alive row of tag `name` and opens a new one pointing at `manifestID` (the time machine keeps the old row).
+    func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, now: Int64, db: any SQLDatabase) async throws {
+        let current = try await db.raw("""
+            SELECT t.id, t.manifest_id FROM tag t
+            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
+            """).first()
+        if let current, try current.decode(column: "manifest_id", as: Int64?.self) == manifestID {
+            return
+        }
+        try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
+        try await db.raw("""
+            INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
+            VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), NULL, FALSE)
+            """).run()
+    }
+
+    /// Ends every alive row of tag `name`, each at a distinct instant so that history rows stay unique.
+    private func endTagRows(repositoryID: Int64, name: String, now: Int64, db: any SQLDatabase) async throws {
+        let rows = try await db.raw("""
+            SELECT t.id FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND \(Self.alive(now))
+            """).all(decoding: IDRow.self, with: decoder)
+        for row in rows {
+            try await db.raw("UPDATE tag SET lifetime_end_ms = \(bind: now) WHERE id = \(bind: row.id)").run()
+        }
+    }
+
+    /// Ends tag `name` (it stays in the history for the time machine). False when no such alive tag.
+    public func deleteTag(repositoryID: Int64, name: String) async throws -> Bool {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            let alive = try await db.raw("""
+                SELECT t.id FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name)
+                AND t.hidden = FALSE AND \(Self.alive(now))
+                """).first()
+            guard alive != nil else { return false }
+            try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
+            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            return true
+        }
+    }
+
+    /// Ends every alive tag (hidden ones included) pointing at the manifest `digest`, making it unreachable.
+    /// False when the manifest was not reachable.
+    public func deleteManifest(repositoryID: Int64, digest: String) async throws -> Bool {
+        guard let manifest = try await reachableManifest(repositoryID: repositoryID, digest: digest) else { return false }
+        return try await pool.transaction { db in
+            let now = Self.nowMs()
+            let rows = try await db.raw("""
+                SELECT t.id FROM tag t WHERE t.manifest_id = \(bind: manifest.id) AND \(Self.alive(now))
+                """).all(decoding: IDRow.self, with: decoder)
+            for row in rows {
+                try await db.raw("UPDATE tag SET lifetime_end_ms = \(bind: now) WHERE id = \(bind: row.id)").run()
+            }
+            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            return true
+        }
+    }
+
+    /// Names of the visible, alive tags after `last`, in name order.
+    public func tagNames(repositoryID: Int64, after last: String?, limit: Int) async throws -> [String] {
+        struct Row: Decodable { let name: String }
+        return try await all("""
+            SELECT t.name FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE
+            AND \(Self.alive(Self.nowMs())) AND t.name > \(bind: last ?? "") ORDER BY t.name LIMIT \(bind: limit)
+            """, as: Row.self).map(\.name)
+    }
+
+    /// Reachable manifests of the repository whose `subject` is `digest`, optionally of one artifact type.
+    public func referrers(repositoryID: Int64, subject digest: String, artifactType: String?) async throws -> [ManifestRecord] {
+        let now = Self.nowMs()
+        let filter: SQLQueryString = artifactType.map { "AND m.artifact_type = \(bind: $0)" } ?? ""
+        return try await all("""
+            SELECT \(Self.manifestColumns) FROM manifest m
+            WHERE m.repository_id = \(bind: repositoryID) AND m.subject_digest = \(bind: digest) \(filter)
+            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(Self.alive(now)))
+            ORDER BY m.digest
+            """, as: ManifestRecord.self)
+    }
+}

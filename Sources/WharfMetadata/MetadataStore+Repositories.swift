@@ -1,0 +1,74 @@
+import Foundation
+import SQLKit
+
+extension MetadataStore {
+    static let repositoryColumns: SQLQueryString = """
+        r.id, r.namespace_id, a.username AS namespace_name, r.name, r.visibility, r.state, r.kind
+        """
+
+    /// The repository `namespace/name`, unless it is marked for deletion.
+    public func repository(namespace: String, name: String) async throws -> RepositoryRecord? {
+        try await first("""
+            SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
+            """, as: RepositoryRecord.self)
+    }
+
+    /// Creates a repository and grants its creator `admin`; returns the existing one if it was created meanwhile.
+    public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            let existing = try await db.raw("SELECT id FROM repository WHERE namespace_id = \(bind: namespaceID) AND name = \(bind: name)")
+                .first(decoding: IDRow.self, with: decoder)
+            let id: Int64
+            if let existing {
+                id = existing.id
+            } else {
+                id = try await db.raw("""
+                    INSERT INTO repository (namespace_id, name, visibility, created_ms, last_modified_ms)
+                    VALUES (\(bind: namespaceID), \(bind: name), \(bind: visibility.rawValue), \(bind: now), \(bind: now))
+                    RETURNING id
+                    """).first(decoding: IDRow.self, with: decoder)!.id
+                if let creatorID {
+                    try await db.raw("""
+                        INSERT INTO repository_permission (repository_id, account_id, role)
+                        VALUES (\(bind: id), \(bind: creatorID), 'admin')
+                        """).run()
+                }
+            }
+            return try await db.raw("""
+                SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id WHERE r.id = \(bind: id)
+                """).first(decoding: RepositoryRecord.self, with: decoder)!
+        }
+    }
+
+    /// The explicit role granted to `accountID` on a repository.
+    public func explicitRole(accountID: Int64, repositoryID: Int64) async throws -> RepositoryRole? {
+        try await pool.withDatabase { db in
+            try await db.raw("""
+                SELECT role FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)
+                """).first(decodingColumn: "role", as: String.self)
+        }.flatMap(RepositoryRole.init(rawValue:))
+    }
+
+    /// Sets `last_modified` of a repository (after a push).
+    public func touchRepository(id: Int64) async throws {
+        try await run("UPDATE repository SET last_modified_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)")
+    }
+
+    /// Names (`namespace/name`) of the repositories `accountID` may read, in name order after `last`.
+    ///
+    /// As in Quay, public repositories of others are not listed; a user sees their own namespace and
+    /// repositories they hold a permission on.
+    public func catalog(accountID: Int64, after last: String?, limit: Int) async throws -> [String] {
+        struct Row: Decodable { let fullName: String }
+        let rows = try await all("""
+            SELECT a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.state <> 3 AND (r.namespace_id = \(bind: accountID)
+                   OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: accountID)))
+              AND a.username || '/' || r.name > \(bind: last ?? "")
+            ORDER BY full_name LIMIT \(bind: limit)
+            """, as: Row.self)
+        return rows.map(\.fullName)
+    }
+}

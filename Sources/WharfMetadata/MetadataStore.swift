@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// The registry's metadata: accounts, repositories, blobs, uploads, manifests and tags, in SQL.
+///
+/// The same code runs on SQLite and PostgreSQL; every method is one short transaction or query.
+public final class MetadataStore: Sendable {
+    public let pool: DatabasePool
+    let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+
+    public init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Opens the database named by `uri` (SQLite at `defaultSQLitePath` when nil) and migrates it.
+    public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) async throws -> MetadataStore {
+        let pool = try DatabasePool.open(uri: uri, defaultSQLitePath: defaultSQLitePath, logger: logger)
+        try await Migrator.migrate(pool)
+        return MetadataStore(pool: pool)
+    }
+
+    public func shutdown() async throws { try await pool.shutdown() }
+
+    /// The current time in milliseconds since the epoch.
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    func first<T: Decodable & Sendable>(_ query: SQLQueryString, as type: T.Type) async throws -> T? {
+        try await pool.withDatabase { db in try await db.raw(query).first(decoding: T.self, with: decoder) }
+    }
+
+    func all<T: Decodable & Sendable>(_ query: SQLQueryString, as type: T.Type) async throws -> [T] {
+        try await pool.withDatabase { db in try await db.raw(query).all(decoding: T.self, with: decoder) }
+    }
+
+    func run(_ query: SQLQueryString) async throws {
+        try await pool.withDatabase { db in try await db.raw(query).run() }
+    }
+}
+
+/// Rows that carry just an id.
+struct IDRow: Decodable { let id: Int64 }

@@ -1,0 +1,151 @@
+/// A user, organization or robot (Quay keeps all three in one table).
+public struct AccountRecord: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let uuid: String
+    public let username: String
+    public let email: String?
+    public let passwordHash: String?
+    public let isOrganization: Bool
+    public let isRobot: Bool
+    public let enabled: Bool
+    public let removedTagExpirationS: Int64
+}
+
+/// A stored OAuth access token (its secret part is kept only as a hash).
+public struct AccessTokenRecord: Sendable, Decodable {
+    public let id: Int64
+    public let uuid: String
+    public let tokenName: String
+    public let tokenCodeHash: String
+    public let accountId: Int64
+    public let scopes: String
+    public let expiresMs: Int64?
+}
+
+/// Repository visibility.
+public enum Visibility: String, Sendable, Codable {
+    case `public`
+    case `private`
+}
+
+/// Repository state, with Quay's numbering.
+public enum RepositoryState: Int, Sendable, Codable {
+    case normal = 0
+    case readOnly = 1
+    case mirror = 2
+    case markedForDeletion = 3
+}
+
+/// A repository together with its namespace's name.
+public struct RepositoryRecord: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let namespaceId: Int64
+    public let namespaceName: String
+    public let name: String
+    public let visibility: Visibility
+    public let state: RepositoryState
+    public let kind: String
+}
+
+/// Repository roles, ordered `read < write < admin`.
+public enum RepositoryRole: String, Sendable, Codable, Comparable, CaseIterable {
+    case read
+    case write
+    case admin
+
+    private var rank: Int {
+        switch self {
+        case .read: return 0
+        case .write: return 1
+        case .admin: return 2
+        }
+    }
+
+    public static func < (lhs: RepositoryRole, rhs: RepositoryRole) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A blob known to the registry.
+public struct BlobRecord: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let digest: String
+    public let size: Int64
+}
+
+/// An upload session.
+public struct UploadRecord: Sendable, Equatable, Decodable {
+    public let uuid: String
+    public let repositoryId: Int64
+    public let byteCount: Int64
+    public let createdMs: Int64
+    public let updatedMs: Int64
+
+    /// The same session with `byteCount` bytes received.
+    public func resized(to byteCount: Int64) -> UploadRecord {
+        UploadRecord(uuid: uuid, repositoryId: repositoryId, byteCount: byteCount, createdMs: createdMs, updatedMs: updatedMs)
+    }
+}
+
+/// A manifest with its exact bytes.
+public struct ManifestRecord: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let digest: String
+    public let mediaType: String
+    public let manifestBytes: String
+    public let size: Int64
+    public let artifactType: String?
+    public let subjectDigest: String?
+    public let annotationsJson: String?
+}
+
+/// A manifest to be stored, with what it references.
+public struct NewManifest: Sendable {
+    public let repositoryId: Int64
+    public let digest: String
+    public let mediaType: String
+    public let bytes: String
+    public let size: Int64
+    public let configMediaType: String?
+    public let artifactType: String?
+    public let subjectDigest: String?
+    public let annotationsJson: String?
+    public let layersSize: Int64
+    public let blobDigests: [String]
+    public let childDigests: [String]
+
+    public init(repositoryId: Int64, digest: String, mediaType: String, bytes: String, size: Int64,
+                configMediaType: String?, artifactType: String?, subjectDigest: String?, annotationsJson: String?,
+                layersSize: Int64, blobDigests: [String], childDigests: [String]) {
+        self.repositoryId = repositoryId
+        self.digest = digest
+        self.mediaType = mediaType
+        self.bytes = bytes
+        self.size = size
+        self.configMediaType = configMediaType
+        self.artifactType = artifactType
+        self.subjectDigest = subjectDigest
+        self.annotationsJson = annotationsJson
+        self.layersSize = layersSize
+        self.blobDigests = blobDigests
+        self.childDigests = childDigests
+    }
+}
+
+/// Where a pushed manifest points a tag.
+public enum ManifestTarget: Sendable {
+    /// A visible tag.
+    case tag(String)
+    /// Pushed by digest: a hidden temporary tag keeps it reachable until `expiresMs` (nil: forever).
+    case hidden(expiresMs: Int64?)
+}
+
+/// Why a manifest could not be stored.
+public enum ManifestStoreError: Error, Sendable, Equatable {
+    case missingBlobs([String])
+    case missingChildren([String])
+}
+
+/// Metadata failures the callers distinguish.
+public enum MetadataError: Error, Sendable, Equatable {
+    case conflict(String)
+    case notFound(String)
+}

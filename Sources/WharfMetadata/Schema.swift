@@ -1,0 +1,202 @@
+import Foundation
+import SQLKit
+
+/// The metadata schema, as ordered migrations. Each migration is portable SQL with three placeholders
+/// filled per engine: `{{pk}}` (auto-increment primary key), `{{bool}}` and `{{bytes}}`.
+///
+/// The model follows Quay's (users and organizations share one `account` table; manifests are per
+/// repository; tags have a lifetime for the time machine).
+enum Schema {
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE account (
+                id {{pk}},
+                uuid TEXT NOT NULL UNIQUE,
+                username TEXT NOT NULL UNIQUE,
+                email TEXT,
+                password_hash TEXT,
+                is_organization {{bool}} NOT NULL DEFAULT FALSE,
+                is_robot {{bool}} NOT NULL DEFAULT FALSE,
+                enabled {{bool}} NOT NULL DEFAULT TRUE,
+                verified {{bool}} NOT NULL DEFAULT TRUE,
+                removed_tag_expiration_s BIGINT NOT NULL DEFAULT 1209600,
+                created_ms BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE oauth_access_token (
+                id {{pk}},
+                uuid TEXT NOT NULL UNIQUE,
+                token_name TEXT NOT NULL UNIQUE,
+                token_code_hash TEXT NOT NULL,
+                account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                scopes TEXT NOT NULL,
+                expires_ms BIGINT,
+                created_ms BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE service_key (
+                kid TEXT PRIMARY KEY,
+                service TEXT NOT NULL,
+                public_key_pem TEXT NOT NULL,
+                created_ms BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE repository (
+                id {{pk}},
+                namespace_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                visibility TEXT NOT NULL,
+                state INTEGER NOT NULL DEFAULT 0,
+                kind TEXT NOT NULL DEFAULT 'image',
+                description TEXT,
+                created_ms BIGINT NOT NULL,
+                last_modified_ms BIGINT NOT NULL,
+                UNIQUE (namespace_id, name)
+            )
+            """,
+            """
+            CREATE TABLE repository_permission (
+                id {{pk}},
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                UNIQUE (repository_id, account_id)
+            )
+            """,
+            "CREATE INDEX repository_permission_account ON repository_permission (account_id)",
+            """
+            CREATE TABLE blob (
+                id {{pk}},
+                digest TEXT NOT NULL UNIQUE,
+                size BIGINT NOT NULL,
+                created_ms BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE uploaded_blob (
+                id {{pk}},
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                blob_id BIGINT NOT NULL REFERENCES blob(id),
+                expires_ms BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX uploaded_blob_repository ON uploaded_blob (repository_id, blob_id)",
+            """
+            CREATE TABLE blob_upload (
+                id {{pk}},
+                uuid TEXT NOT NULL UNIQUE,
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                byte_count BIGINT NOT NULL DEFAULT 0,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX blob_upload_updated ON blob_upload (updated_ms)",
+            """
+            CREATE TABLE manifest (
+                id {{pk}},
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                digest TEXT NOT NULL,
+                media_type TEXT NOT NULL,
+                manifest_bytes TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                config_media_type TEXT,
+                artifact_type TEXT,
+                subject_digest TEXT,
+                annotations_json TEXT,
+                layers_size BIGINT NOT NULL DEFAULT 0,
+                created_ms BIGINT NOT NULL,
+                UNIQUE (repository_id, digest)
+            )
+            """,
+            "CREATE INDEX manifest_subject ON manifest (repository_id, subject_digest)",
+            """
+            CREATE TABLE manifest_blob (
+                manifest_id BIGINT NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                blob_id BIGINT NOT NULL REFERENCES blob(id),
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                PRIMARY KEY (manifest_id, blob_id)
+            )
+            """,
+            "CREATE INDEX manifest_blob_repository ON manifest_blob (repository_id, blob_id)",
+            """
+            CREATE TABLE manifest_child (
+                manifest_id BIGINT NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                child_manifest_id BIGINT NOT NULL REFERENCES manifest(id),
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                PRIMARY KEY (manifest_id, child_manifest_id)
+            )
+            """,
+            "CREATE INDEX manifest_child_child ON manifest_child (child_manifest_id)",
+            """
+            CREATE TABLE tag (
+                id {{pk}},
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                manifest_id BIGINT REFERENCES manifest(id),
+                lifetime_start_ms BIGINT NOT NULL,
+                lifetime_end_ms BIGINT,
+                hidden {{bool}} NOT NULL DEFAULT FALSE,
+                reversion {{bool}} NOT NULL DEFAULT FALSE,
+                immutable {{bool}} NOT NULL DEFAULT FALSE
+            )
+            """,
+            "CREATE INDEX tag_repository_name ON tag (repository_id, name, lifetime_end_ms)",
+            "CREATE UNIQUE INDEX tag_one_open_row ON tag (repository_id, name) WHERE lifetime_end_ms IS NULL",
+            "CREATE INDEX tag_manifest ON tag (manifest_id, lifetime_end_ms)",
+            """
+            CREATE TABLE label (
+                id {{pk}},
+                uuid TEXT NOT NULL UNIQUE,
+                label_key TEXT NOT NULL,
+                label_value TEXT NOT NULL,
+                media_type TEXT NOT NULL,
+                source_type TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE manifest_label (
+                manifest_id BIGINT NOT NULL REFERENCES manifest(id) ON DELETE CASCADE,
+                label_id BIGINT NOT NULL REFERENCES label(id) ON DELETE CASCADE,
+                repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+                PRIMARY KEY (manifest_id, label_id)
+            )
+            """,
+        ],
+    ]
+
+    /// `statement` with the engine's types filled in.
+    static func render(_ statement: String, for engine: SQLEngine) -> String {
+        let (pk, bool, bytes) = engine == .sqlite
+            ? ("INTEGER PRIMARY KEY AUTOINCREMENT", "BOOLEAN", "BLOB")
+            : ("BIGSERIAL PRIMARY KEY", "BOOLEAN", "BYTEA")
+        return statement
+            .replacingOccurrences(of: "{{pk}}", with: pk)
+            .replacingOccurrences(of: "{{bool}}", with: bool)
+            .replacingOccurrences(of: "{{bytes}}", with: bytes)
+    }
+}
+
+/// Applies the schema migrations that a database has not seen yet.
+enum Migrator {
+    static func migrate(_ pool: DatabasePool) async throws {
+        try await pool.transaction { db in
+            if pool.engine == .postgres {
+                try await db.raw("SELECT pg_advisory_xact_lock(4242001)").run()
+            }
+            try await db.raw("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)").run()
+            let current = try await db.raw("SELECT MAX(version) AS version FROM schema_version")
+                .first(decodingColumn: "version", as: Int?.self) ?? nil
+            for (index, statements) in Schema.migrations.enumerated() where index + 1 > (current ?? 0) {
+                for statement in statements {
+                    try await db.raw(SQLQueryString(Schema.render(statement, for: pool.engine))).run()
+                }
+                try await db.raw("INSERT INTO schema_version (version) VALUES (\(bind: index + 1))").run()
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// An error of the registry protocol, rendered as `{"errors":[{"code","message","detail"}]}`.
+public struct RegistryError: Error, Sendable {
+    /// The error codes of the OCI distribution specification (and the few Quay adds).
+    public enum Code: String, Sendable {
+        case blobUnknown = "BLOB_UNKNOWN"
+        case blobUploadInvalid = "BLOB_UPLOAD_INVALID"
+        case blobUploadUnknown = "BLOB_UPLOAD_UNKNOWN"
+        case digestInvalid = "DIGEST_INVALID"
+        case manifestBlobUnknown = "MANIFEST_BLOB_UNKNOWN"
+        case manifestInvalid = "MANIFEST_INVALID"
+        case manifestUnknown = "MANIFEST_UNKNOWN"
+        case nameInvalid = "NAME_INVALID"
+        case nameUnknown = "NAME_UNKNOWN"
+        case sizeInvalid = "SIZE_INVALID"
+        case unauthorized = "UNAUTHORIZED"
+        case denied = "DENIED"
+        case unsupported = "UNSUPPORTED"
+        case tooManyRequests = "TOOMANYREQUESTS"
+        case tagExpired = "TAG_EXPIRED"
+        case invalidRequest = "INVALID_REQUEST"
+        case rangeInvalid = "RANGE_INVALID"
+    }
+
+    public let code: Code
+    public let status: Int
+    public let message: String
+    public let detail: [String: String]
+    /// Extra response headers (e.g. `Range` on a 416).
+    public let headers: [(String, String)]
+
+    public init(_ code: Code, status: Int, _ message: String, detail: [String: String] = [:], headers: [(String, String)] = []) {
+        self.code = code
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.headers = headers
+    }
+
+    public static func blobUnknown(_ digest: String) -> RegistryError {
+        .init(.blobUnknown, status: 404, "blob unknown to registry", detail: ["digest": digest])
+    }
+    public static func manifestUnknown(_ reference: String) -> RegistryError {
+        .init(.manifestUnknown, status: 404, "manifest unknown", detail: ["reference": reference])
+    }
+    public static func nameUnknown(_ name: String) -> RegistryError {
+        .init(.nameUnknown, status: 404, "repository name not known to registry", detail: ["name": name])
+    }
+    public static func nameInvalid(_ name: String) -> RegistryError {
+        .init(.nameInvalid, status: 400, "invalid repository name", detail: ["name": name])
+    }
+    public static func uploadUnknown(_ id: String) -> RegistryError {
+        .init(.blobUploadUnknown, status: 404, "blob upload unknown to registry", detail: ["upload": id])
+    }
+    public static func digestInvalid(_ message: String, digest: String) -> RegistryError {
+        .init(.digestInvalid, status: 400, message, detail: ["digest": digest])
+    }
+    public static func manifestInvalid(_ message: String) -> RegistryError {
+        .init(.manifestInvalid, status: 400, message)
+    }
+    public static func unsupported(_ message: String) -> RegistryError {
+        .init(.unsupported, status: 405, message)
+    }
+    public static func denied(_ message: String) -> RegistryError {
+        .init(.denied, status: 403, message)
+    }
+}

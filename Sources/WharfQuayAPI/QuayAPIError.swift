@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+
+/// An error of the Quay API, rendered in one of Quay's two shapes: its ApiError problem document
+/// (`status`, `error_message`, `title`, `error_type`, `detail`, `type`) or Flask's `{"message": …}`.
+public struct QuayAPIError: Error, Sendable {
+    enum Shape: Sendable {
+        case apiError(type: String)
+        case message
+    }
+
+    let status: Int
+    let text: String
+    let shape: Shape
+
+    init(status: Int, text: String, shape: Shape) {
+        self.status = status
+        self.text = text
+        self.shape = shape
+    }
+
+    /// 400 `invalid_request`.
+    public static func invalidRequest(_ message: String) -> QuayAPIError {
+        .init(status: 400, text: message, shape: .apiError(type: "invalid_request"))
+    }
+    /// 401 `invalid_token`, for anonymous callers.
+    public static let requiresAuthentication = QuayAPIError(status: 401, text: "Requires authentication", shape: .apiError(type: "invalid_token"))
+    /// 403 `insufficient_scope`, for authenticated callers without the right.
+    public static let unauthorized = QuayAPIError(status: 403, text: "Unauthorized", shape: .apiError(type: "insufficient_scope"))
+    /// 404 `not_found`.
+    public static let notFound = QuayAPIError(status: 404, text: "Not Found", shape: .apiError(type: "not_found"))
+    /// `{"message": …}` with any status.
+    public static func message(_ status: Int, _ message: String) -> QuayAPIError {
+        .init(status: status, text: message, shape: .message)
+    }
+
+    /// The API form of a domain error.
+    init(_ error: AccountError) {
+        switch error {
+        case .invalid(let message): self = .invalidRequest(message)
+        case .alreadyExists(let message): self = .message(400, message)
+        }
+    }
+
+    /// The response body and status.
+    func response(host: String, scheme: String) -> Response {
+        let body: [String: Any]
+        switch shape {
+        case .apiError(let type):
+            body = ["status": status, "error_message": text, "detail": text, "title": type, "error_type": type,
+                    "type": "\(scheme)://\(host)/api/v1/error/\(type)"]
+        case .message:
+            body = ["message": text]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Responses.json(HTTPResponse.Status(code: status), data)
+    }
+}

@@ -1,0 +1,71 @@
+import HTTPTypes
+import Hummingbird
+
+/// One endpoint of the Quay API: its method, its path template (`/api/v1/user/{username}`, trailing slash
+/// significant, as in Quay) and its handler. The route table is the single description of the API.
+public struct QuayRoute: Sendable {
+    public typealias Handler = @Sendable (QuayRequest) async throws -> Response
+
+    public let method: HTTPRequest.Method
+    public let path: String
+    /// Quay's operation id (the name the discovery document uses).
+    public let operationID: String
+    public let summary: String
+    let segments: [Segment]
+    let handler: Handler
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+        /// A parameter that may span several path components (`{repository}` is `namespace/name`).
+        case path(String)
+    }
+
+    public init(_ method: HTTPRequest.Method, _ path: String, operationID: String, summary: String, handler: @escaping Handler) {
+        self.method = method
+        self.path = path
+        self.operationID = operationID
+        self.summary = summary
+        self.handler = handler
+        segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
+            if part.hasPrefix("{") && part.hasSuffix("}") {
+                let name = String(part.dropFirst().dropLast())
+                return name == "repository" ? .path(name) : .parameter(name)
+            }
+            return .literal(String(part))
+        }
+    }
+
+    /// The path parameters when `components` (the request path split on `/`) matches this route.
+    func match(_ components: [Substring]) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        var index = 0
+        for (position, segment) in segments.enumerated() {
+            switch segment {
+            case .literal(let text):
+                guard index < components.count, components[index] == text else { return nil }
+                index += 1
+            case .parameter(let name):
+                guard index < components.count, !components[index].isEmpty else { return nil }
+                parameters[name] = String(components[index]).removingPercentEncoding ?? String(components[index])
+                index += 1
+            case .path(let name):
+                let remaining = segments.count - position - 1
+                let take = components.count - index - remaining
+                guard take >= 2 else { return nil }
+                parameters[name] = components[index..<(index + take)].joined(separator: "/")
+                index += take
+            }
+        }
+        return index == components.count ? parameters : nil
+    }
+}
+
+/// A request matched to a Quay route.
+public struct QuayRequest: Sendable {
+    public let request: Request
+    public let parameters: [String: String]
+
+    /// A path parameter that the route's template guarantees.
+    public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+import WharfMetadata
+
+/// `POST /api/v1/user/initialize`: creates the first user of an empty registry (`FEATURE_USER_INITIALIZE`).
+public struct UserInitializeRoutes: Sendable {
+    let store: MetadataStore
+    let authenticator: Authenticator
+    let enabled: Bool
+    /// Lifetime of the access token it returns (Quay: 9000 s).
+    static let tokenLifetime: TimeInterval = 9000
+
+    public init(store: MetadataStore, authenticator: Authenticator, enabled: Bool) {
+        self.store = store
+        self.authenticator = authenticator
+        self.enabled = enabled
+    }
+
+    public var routes: [QuayRoute] {
+        [QuayRoute(.post, "/api/v1/user/initialize", operationID: "initializeUser",
+                   summary: "Create the first user of an empty registry.", handler: initialize)]
+    }
+
+    struct Body: Decodable {
+        let username: String
+        let password: String
+        let email: String?
+        let access_token: Bool?
+    }
+
+    struct Reply: Encodable {
+        let username: String
+        let email: String?
+        let access_token: String?
+    }
+
+    @Sendable func initialize(_ call: QuayRequest) async throws -> Response {
+        guard enabled else { throw QuayAPIError.notFound }
+        let body: Body = try await QuayJSON.decode(call.request)
+        guard try await store.userCount() == 0 else {
+            throw QuayAPIError.message(400, "Cannot initialize user in a non-empty database")
+        }
+        let account = try await AccountService(store: store).createUser(username: body.username, password: body.password, email: body.email)
+        var token: String?
+        if body.access_token == true {
+            token = try await authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)
+        }
+        return Responses.json(.ok, encoding: Reply(username: account.username, email: account.email, access_token: token))
+    }
+}

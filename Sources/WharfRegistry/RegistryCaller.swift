@@ -1,0 +1,93 @@
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+import WharfMetadata
+import WharfOCI
+
+/// Who is calling `/v2`, with the registry token they presented, if any.
+struct RegistryCaller: Sendable {
+    let identity: Identity
+    /// Claims of a verified bearer token; nil for Basic credentials and anonymous callers.
+    let claims: RegistryClaims?
+}
+
+/// A caller's standing on one repository.
+struct RepositoryAccess: Sendable {
+    let name: RepositoryName
+    /// The repository, or nil when it does not exist (yet).
+    let repository: RepositoryRecord?
+    let actions: Set<RegistryAction>
+    /// The namespace account when the caller may create the repository on push.
+    let creatableIn: AccountRecord?
+}
+
+/// Resolves callers and their access, shared by all `/v2` routes.
+struct RegistryAuthorizer: Sendable {
+    let store: MetadataStore
+    let authenticator: Authenticator
+    let tokens: RegistryTokenService
+    let permissions: PermissionResolver
+
+    /// Identifies the caller from the `Authorization` header.
+    func caller(for request: Request) async throws -> RegistryCaller {
+        switch Credentials(request: request) {
+        case .bearer(let token):
+            guard let claims = await tokens.verify(token) else {
+                throw RegistryError(.unauthorized, status: 401, "invalid or expired registry token")
+            }
+            var account: AccountRecord?
+            if let user = claims.context.user { account = try await store.account(named: user) }
+            let kind = Identity.Kind(rawValue: claims.context.entityKind) ?? .anonymous
+            return RegistryCaller(identity: Identity(kind: account == nil ? .anonymous : kind, account: account, scopes: [],
+                                                     isSuperuser: account.map { authenticator.isSuperuser($0.username) } ?? false),
+                                  claims: claims)
+        case .basic(let username, let password):
+            guard let identity = try await authenticator.authenticate(username: username, password: password) else {
+                throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
+            }
+            return RegistryCaller(identity: identity, claims: nil)
+        case nil:
+            if request.headers[.authorization] != nil {
+                throw RegistryError(.unauthorized, status: 401, "unsupported Authorization header")
+            }
+            return RegistryCaller(identity: .anonymous, claims: nil)
+        }
+    }
+
+    /// What `caller` may do with repository `rawName`.
+    func access(_ caller: RegistryCaller, to rawName: String) async throws -> RepositoryAccess {
+        guard let name = RepositoryName(rawName) else { throw RegistryError.nameInvalid(rawName) }
+        let repository = try await store.repository(namespace: name.namespace, name: name.repository)
+        if let claims = caller.claims {
+            var actions = RegistryAction.expand(claims.actions(onRepository: rawName))
+            if let repository, repository.state != .normal { actions.subtract([.push, .delete, .all]) }
+            return RepositoryAccess(name: name, repository: repository, actions: actions, creatableIn: nil)
+        }
+        if let repository {
+            let role = try await permissions.role(of: caller.identity, on: repository)
+            return RepositoryAccess(name: name, repository: repository,
+                                    actions: RegistryAction.granted(by: role, state: repository.state), creatableIn: nil)
+        }
+        if caller.identity.account != nil, let namespace = try await store.account(named: name.namespace),
+           permissions.mayCreateRepository(caller.identity, in: namespace) {
+            return RepositoryAccess(name: name, repository: nil, actions: [.pull, .push, .delete, .all], creatableIn: namespace)
+        }
+        return RepositoryAccess(name: name, repository: nil, actions: [], creatableIn: nil)
+    }
+
+    /// The repository the caller may perform `action` on; creates it on a first push when allowed.
+    /// Callers without the right get 401 with a challenge, whether or not the repository exists.
+    func require(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord {
+        let access = try await access(caller, to: rawName)
+        guard access.actions.contains(action) else {
+            throw RegistryError(.unauthorized, status: 401, "access to the requested resource is not authorized",
+                                detail: ["name": rawName, "action": action.rawValue])
+        }
+        if let repository = access.repository { return repository }
+        if action == .push, let namespace = access.creatableIn {
+            return try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
+                                                    visibility: .private, creatorID: caller.identity.account?.id)
+        }
+        throw RegistryError.nameUnknown(rawName)
+    }
+}

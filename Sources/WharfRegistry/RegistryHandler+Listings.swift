@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WharfHTTP
+import WharfMetadata
+import WharfOCI
+
+extension RegistryHandler {
+    /// The page size asked for with `n`, clamped to the server's page size as Quay does.
+    private func pageSize(_ request: Request) -> Int {
+        guard let raw = request.query("n"), let n = Int(raw) else { return configuration.pageSize }
+        return max(0, min(n, configuration.pageSize))
+    }
+
+    /// `GET /v2/<name>/tags/list?n=&last=`.
+    func tagList(_ request: Request, caller: RegistryCaller, name: String) async throws -> Response {
+        let repository = try await authorizer.require(.pull, caller: caller, name: name)
+        let n = pageSize(request)
+        let last = request.query("last")
+        var tags = n == 0 ? [] : try await store.tagNames(repositoryID: repository.id, after: last, limit: n + 1)
+        var headers = HTTPFields()
+        if tags.count > n {
+            tags.removeLast()
+            headers[.link] = "</v2/\(name)/tags/list?n=\(n)&last=\(Self.queryEscape(tags.last!))>; rel=\"next\""
+        }
+        struct Body: Encodable { let name: String; let tags: [String] }
+        return Responses.json(.ok, encoding: Body(name: name, tags: tags), headers: headers)
+    }
+
+    /// `GET /v2/_catalog?n=&last=`: the repositories the caller may read (public ones of others excluded, as in Quay).
+    func catalog(_ request: Request, caller: RegistryCaller) async throws -> Response {
+        let n = pageSize(request)
+        let last = request.query("last")
+        var names: [String] = []
+        if let account = caller.identity.account, n > 0 {
+            names = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
+        }
+        var headers = HTTPFields()
+        if names.count > n {
+            names.removeLast()
+            headers[.link] = "</v2/_catalog?n=\(n)&last=\(Self.queryEscape(names.last!))>; rel=\"next\""
+        }
+        struct Body: Encodable { let repositories: [String] }
+        return Responses.json(.ok, encoding: Body(repositories: names), headers: headers)
+    }
+
+    /// `GET /v2/<name>/referrers/<digest>?artifactType=`: an OCI index of the manifests whose subject is
+    /// `digest` (empty when there are none, even if the subject is unknown).
+    func referrers(_ request: Request, caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
+        let repository = try await authorizer.require(.pull, caller: caller, name: name)
+        guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
+        let artifactType = request.query("artifactType").flatMap { $0.isEmpty ? nil : $0 }
+        let manifests = try await store.referrers(repositoryID: repository.id, subject: digest.description, artifactType: artifactType)
+        let descriptors = manifests.map { manifest in
+            Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size,
+                       artifactType: manifest.artifactType,
+                       annotations: manifest.annotationsJson.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
+        }
+        struct Index: Encodable { let schemaVersion = 2; let mediaType = MediaType.ociIndex; let manifests: [Descriptor] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers = HTTPFields()
+        if artifactType != nil { headers[.ociFiltersApplied] = "artifactType" }
+        return Responses.json(.ok, try encoder.encode(Index(manifests: descriptors)), headers: headers, contentType: MediaType.ociIndex)
+    }
+
+    static func queryEscape(_ value: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+/")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+}

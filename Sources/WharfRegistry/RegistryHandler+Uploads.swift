@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WharfHTTP
+import WharfOCI
+
+extension RegistryHandler {
+    /// `POST /v2/<name>/blobs/uploads/`: a new session, a monolithic upload (`?digest=`) or a mount
+    /// (`?mount=&from=`, falling back to a new session when the source cannot be read).
+    func startUpload(_ request: Request, caller: RegistryCaller, name: String) async throws -> Response {
+        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        if let mount = request.query("mount"), let digest = Digest(mount), let from = request.query("from") {
+            let source = try? await authorizer.access(caller, to: from)
+            if let source, source.actions.contains(.pull), let sourceRepository = source.repository,
+               try await uploads.mount(digest, from: sourceRepository, into: repository) {
+                return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+            }
+        }
+        if let raw = request.query("digest") {
+            guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
+            let id = try await uploads.start(in: repository)
+            let upload = try await uploads.session(id, in: repository)
+            do {
+                try await uploads.complete(upload, digest: digest, lastChunk: request.body, repository: repository)
+            } catch {
+                try? await uploads.cancel(upload)
+                throw error
+            }
+            return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+        }
+        let id = try await uploads.start(in: repository)
+        return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: 0))
+    }
+
+    /// `GET /v2/<name>/blobs/uploads/<id>`: how much has been received.
+    func uploadStatus(caller: RegistryCaller, name: String, id: String) async throws -> Response {
+        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let upload = try await uploads.session(id, in: repository)
+        return Responses.empty(.noContent, headers: sessionHeaders(name: name, id: id, size: upload.byteCount))
+    }
+
+    /// `PATCH /v2/<name>/blobs/uploads/<id>`: a streamed body or a chunk with `Content-Range`.
+    func patchUpload(_ request: Request, caller: RegistryCaller, name: String, id: String) async throws -> Response {
+        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let upload = try await uploads.session(id, in: repository)
+        var range: ClosedRange<Int64>?
+        if let header = request.headers[.contentRange] {
+            guard let parsed = UploadService.parseContentRange(header) else {
+                throw RegistryError(.rangeInvalid, status: 416, "invalid Content-Range \(header)",
+                                    headers: [("Range", UploadService.rangeHeader(size: upload.byteCount)), ("Docker-Upload-UUID", id)])
+            }
+            range = parsed
+        }
+        let size: Int64
+        do {
+            size = try await uploads.append(request.body, to: upload, range: range)
+        } catch let error as RegistryError where error.status == 416 {
+            throw RegistryError(error.code, status: 416, error.message, detail: error.detail,
+                                headers: error.headers + [("Location", path(name, "blobs/uploads/\(id)"))])
+        }
+        return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: size))
+    }
+
+    /// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: completes the upload, with or without a last chunk.
+    func completeUpload(_ request: Request, caller: RegistryCaller, name: String, id: String) async throws -> Response {
+        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let upload = try await uploads.session(id, in: repository)
+        guard let raw = request.query("digest") else {
+            throw RegistryError.digestInvalid("the digest query parameter is required", digest: "")
+        }
+        guard let digest = Digest(raw) else {
+            try await uploads.cancel(upload)
+            throw RegistryError.digestInvalid("invalid digest", digest: raw)
+        }
+        try await uploads.complete(upload, digest: digest, lastChunk: request.body, repository: repository)
+        return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+    }
+
+    /// `DELETE /v2/<name>/blobs/uploads/<id>`: cancels the upload.
+    func cancelUpload(caller: RegistryCaller, name: String, id: String) async throws -> Response {
+        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let upload = try await uploads.session(id, in: repository)
+        try await uploads.cancel(upload)
+        return Responses.empty(.noContent)
+    }
+
+    private func sessionHeaders(name: String, id: String, size: Int64) -> HTTPFields {
+        [.location: path(name, "blobs/uploads/\(id)"), .range: UploadService.rangeHeader(size: size), .dockerUploadUUID: id]
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import WharfHTTP
+import WharfIdentity
+import WharfMetadata
+import WharfOCI
+import WharfStorage
+
+/// Serves the OCI distribution API under `/v2`: parses the route, identifies the caller and hands the
+/// request to the endpoint; every failure is rendered in the specification's error format here.
+public struct RegistryHandler: Sendable {
+    let configuration: RegistryConfiguration
+    let authorizer: RegistryAuthorizer
+    let uploads: UploadService
+    let store: MetadataStore
+    let blobs: any BlobStore
+    let tokens: RegistryTokenService
+    let permissions: PermissionResolver
+    let logger: Logger
+
+    public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore,
+                authenticator: Authenticator, tokens: RegistryTokenService, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.blobs = blobs
+        self.tokens = tokens
+        self.logger = logger
+        permissions = PermissionResolver(store: store)
+        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions)
+        uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
+    }
+
+    /// Whether `path` belongs to the registry API.
+    public static func handles(_ path: String) -> Bool { path == "/v2" || path.hasPrefix("/v2/") }
+
+    /// Answers one `/v2` request.
+    public func respond(to request: Request) async -> Response {
+        var response: Response
+        do {
+            response = try await route(request)
+        } catch let error as RegistryError {
+            response = render(error, request: request)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            response = render(RegistryError(.sizeInvalid, status: 413, "request body too large"), request: request)
+        } catch {
+            logger.error("registry request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = render(RegistryError(.unsupported, status: 500, "internal server error"), request: request)
+        }
+        response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        return response
+    }
+
+    private func route(_ request: Request) async throws -> Response {
+        guard let route = RegistryRoute(path: request.uri.path) else {
+            throw RegistryError(.nameInvalid, status: 404, "no such endpoint", detail: ["path": request.uri.path])
+        }
+        if route == .token {
+            guard request.method == .get else { throw methodNotAllowed }
+            return try await issueToken(request)
+        }
+        let caller = try await authorizer.caller(for: request)
+        switch (route, request.method) {
+        case (.base, .get), (.base, .head):
+            guard !caller.identity.isAnonymous || caller.claims != nil else {
+                throw RegistryError(.unauthorized, status: 401, "authentication required")
+            }
+            return Responses.json(.ok, Data("true".utf8))
+        case (.catalog, .get):
+            return try await catalog(request, caller: caller)
+        case (.tags(let name), .get):
+            return try await tagList(request, caller: caller, name: name)
+        case (.manifest(let name, let reference), .get), (.manifest(let name, let reference), .head):
+            return try await getManifest(request, caller: caller, name: name, reference: reference)
+        case (.manifest(let name, let reference), .put):
+            return try await putManifest(request, caller: caller, name: name, reference: reference)
+        case (.manifest(let name, let reference), .delete):
+            return try await deleteManifest(caller: caller, name: name, reference: reference)
+        case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
+            return try await getBlob(request, caller: caller, name: name, digest: digest)
+        case (.blob(let name, let digest), .delete):
+            return try await deleteBlob(caller: caller, name: name, digest: digest)
+        case (.uploads(let name), .post):
+            return try await startUpload(request, caller: caller, name: name)
+        case (.upload(let name, let id), .get):
+            return try await uploadStatus(caller: caller, name: name, id: id)
+        case (.upload(let name, let id), .patch):
+            return try await patchUpload(request, caller: caller, name: name, id: id)
+        case (.upload(let name, let id), .put):
+            return try await completeUpload(request, caller: caller, name: name, id: id)
+        case (.upload(let name, let id), .delete):
+            return try await cancelUpload(caller: caller, name: name, id: id)
+        case (.referrers(let name, let digest), .get):
+            return try await referrers(request, caller: caller, name: name, digest: digest)
+        default:
+            throw methodNotAllowed
+        }
+    }
+
+    private var methodNotAllowed: RegistryError { .unsupported("the operation is unsupported") }
+
+    /// The error body, with the auth challenge on 401 and no body on HEAD.
+    private func render(_ error: RegistryError, request: Request) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in error.headers { headers[HTTPField.Name(name)!] = value }
+        if error.status == 401 {
+            headers[.wwwAuthenticate] = challenge(for: request)
+        }
+        let body: [String: Any] = ["errors": [["code": error.code.rawValue, "message": error.message, "detail": error.detail]]]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        let status = HTTPResponse.Status(code: error.status)
+        if request.method == .head {
+            headers[.contentType] = "application/json"
+            return Responses.empty(status, headers: headers)
+        }
+        return Responses.json(status, data, headers: headers)
+    }
+
+    /// `Bearer realm=…,service=…[,scope=…]` naming the scope the request needs.
+    func challenge(for request: Request) -> String {
+        var value = "Bearer realm=\"\(configuration.realm)\",service=\"\(configuration.serverHostname)\""
+        if let name = RegistryRoute(path: request.uri.path)?.repositoryName {
+            let actions = [.get, .head].contains(request.method) ? "pull" : "pull,push"
+            value += ",scope=\"repository:\(name):\(actions)\""
+        }
+        return value
+    }
+
+    /// Absolute path of a repository endpoint, for `Location` headers.
+    func path(_ name: String, _ suffix: String) -> String { "/v2/\(name)/\(suffix)" }
+}

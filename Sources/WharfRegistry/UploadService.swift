@@ -1,0 +1,151 @@
+import Foundation
+import NIOCore
+import WharfMetadata
+import WharfOCI
+import WharfStorage
+
+/// Blob uploads: sessions, streamed chunks hashed as they arrive, verification and commit.
+///
+/// The session row (in the metadata store) records how many bytes are accepted; bytes written by a
+/// chunk that failed half-way lie beyond that count and are cut off by the next append, so a failed or
+/// interrupted chunk never changes the upload.
+struct UploadService: Sendable {
+    let store: MetadataStore
+    let blobs: any BlobStore
+    let hashes: UploadHashCache
+    let configuration: RegistryConfiguration
+
+    /// Opens a new upload session in `repository`.
+    func start(in repository: RepositoryRecord) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await blobs.createUpload(id: id)
+        try await store.createUpload(uuid: id, repositoryID: repository.id)
+        return id
+    }
+
+    /// The session `id` of `repository`, or `BLOB_UPLOAD_UNKNOWN`.
+    func session(_ id: String, in repository: RepositoryRecord) async throws -> UploadRecord {
+        guard UUID(uuidString: id) != nil, let upload = try await store.upload(uuid: id, repositoryID: repository.id) else {
+            throw RegistryError.uploadUnknown(id)
+        }
+        return upload
+    }
+
+    /// Appends `body` to the upload. With `range`, the chunk must start where the upload ends (else 416)
+    /// and have exactly the announced length. Returns the new size.
+    func append<Body: AsyncSequence & Sendable>(_ body: Body, to upload: UploadRecord, range: ClosedRange<Int64>?) async throws -> Int64
+    where Body.Element == ByteBuffer {
+        let offset = upload.byteCount
+        if let range, range.lowerBound != offset {
+            throw RegistryError(.rangeInvalid, status: 416, "chunk does not start at the end of the upload",
+                                headers: [("Range", Self.rangeHeader(size: offset)), ("Docker-Upload-UUID", upload.uuid)])
+        }
+        var hasher = try await hasher(for: upload)
+        let appender = try await blobs.appendToUpload(id: upload.uuid, at: offset)
+        var written: Int64 = 0
+        do {
+            for try await buffer in body {
+                written += Int64(buffer.readableBytes)
+                if offset + written > configuration.maximumBlobSize {
+                    throw RegistryError(.sizeInvalid, status: 413, "blob exceeds the maximum size of \(configuration.maximumBlobSize) bytes")
+                }
+                if let range, written > Int64(range.count) {
+                    throw RegistryError(.blobUploadInvalid, status: 400, "chunk is longer than its Content-Range")
+                }
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try await appender.write(buffer)
+            }
+            try await appender.close()
+        } catch {
+            try? await appender.close()
+            hashes.remove(upload.uuid)
+            throw error
+        }
+        if let range, written != Int64(range.count) {
+            hashes.remove(upload.uuid)
+            throw RegistryError(.blobUploadInvalid, status: 400, "chunk length \(written) does not match its Content-Range")
+        }
+        let size = offset + written
+        if written > 0 {
+            guard try await store.advanceUpload(uuid: upload.uuid, from: offset, to: size) else {
+                hashes.remove(upload.uuid)
+                throw RegistryError(.rangeInvalid, status: 416, "the upload was changed by a concurrent request",
+                                    headers: [("Docker-Upload-UUID", upload.uuid)])
+            }
+        }
+        hashes.put(upload.uuid, offset: size, hasher: hasher)
+        return size
+    }
+
+    /// Appends the last chunk (if any), checks the digest and makes the blob visible in the repository.
+    /// A digest mismatch cancels the upload: nothing of it is kept.
+    func complete<Body: AsyncSequence & Sendable>(_ upload: UploadRecord, digest: Digest, lastChunk: Body, repository: RepositoryRecord) async throws
+    where Body.Element == ByteBuffer {
+        let size = try await append(lastChunk, to: upload, range: nil)
+        let current = upload.resized(to: size)
+        let computed: Digest
+        if digest.algorithm == .sha256 {
+            computed = try await hasher(for: current).finalize()
+        } else {
+            computed = try await rehash(current, algorithm: digest.algorithm).finalize()
+        }
+        hashes.remove(upload.uuid)
+        guard computed == digest else {
+            try await cancel(upload)
+            throw RegistryError.digestInvalid("provided digest did not match uploaded content (computed \(computed))", digest: digest.description)
+        }
+        try await blobs.commitUpload(id: upload.uuid, as: digest)
+        try await store.linkUploadedBlob(repositoryID: repository.id, digest: digest.description, size: size,
+                                         expiresMs: MetadataStore.nowMs() + configuration.temporaryLinkSeconds * 1000)
+        try await store.deleteUpload(uuid: upload.uuid)
+    }
+
+    /// Discards an upload and its staged bytes.
+    func cancel(_ upload: UploadRecord) async throws {
+        hashes.remove(upload.uuid)
+        try await blobs.deleteUpload(id: upload.uuid)
+        try await store.deleteUpload(uuid: upload.uuid)
+    }
+
+    /// Links `digest` from `source` into `target` when it is linked in the source; false otherwise.
+    func mount(_ digest: Digest, from source: RepositoryRecord, into target: RepositoryRecord) async throws -> Bool {
+        guard let blob = try await store.linkedBlob(repositoryID: source.id, digest: digest.description),
+              try await blobs.size(of: digest) != nil else { return false }
+        try await store.linkUploadedBlob(repositoryID: target.id, digest: blob.digest, size: blob.size,
+                                         expiresMs: MetadataStore.nowMs() + configuration.temporaryLinkSeconds * 1000)
+        return true
+    }
+
+    /// The running hasher of an upload: from this node's cache, or recomputed from the staged bytes.
+    private func hasher(for upload: UploadRecord) async throws -> DigestHasher {
+        if let cached = hashes.take(upload.uuid, offset: upload.byteCount) { return cached }
+        return try await rehash(upload, algorithm: .sha256)
+    }
+
+    private func rehash(_ upload: UploadRecord, algorithm: Digest.Algorithm) async throws -> DigestHasher {
+        var hasher = DigestHasher(algorithm: algorithm)
+        var remaining = upload.byteCount
+        guard remaining > 0 else { return hasher }
+        for try await buffer in try await blobs.readUpload(id: upload.uuid) {
+            let take = Int(min(Int64(buffer.readableBytes), remaining))
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(take))) }
+            remaining -= Int64(take)
+            if remaining == 0 { break }
+        }
+        guard remaining == 0 else { throw RegistryError(.blobUploadInvalid, status: 500, "staged upload data is missing") }
+        return hasher
+    }
+
+    /// The `Range` header value for an upload of `size` bytes (`0-<last byte>`, `0-0` when empty).
+    static func rangeHeader(size: Int64) -> String { "0-\(max(size - 1, 0))" }
+
+    /// Parses `Content-Range` as `<start>-<end>` (inclusive), tolerating a `bytes ` prefix and a `/total` suffix.
+    static func parseContentRange(_ value: String) -> ClosedRange<Int64>? {
+        var text = Substring(value.trimmingCharacters(in: .whitespaces))
+        if text.hasPrefix("bytes ") || text.hasPrefix("bytes=") { text = text.dropFirst(6) }
+        if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let start = Int64(bounds[0]), let end = Int64(bounds[1]), start >= 0, end >= start else { return nil }
+        return start...end
+    }
+}

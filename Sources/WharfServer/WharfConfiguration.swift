@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import Yams
+
+/// The server's settings: command-line options over a YAML file that uses Quay's key names.
+public struct WharfConfiguration: Sendable {
+    public var hostname = "127.0.0.1"
+    public var port = 5000
+    public var dataDirectory = "./wharf-data"
+    /// `SERVER_HOSTNAME`; defaults to `hostname:port`.
+    public var serverHostname: String?
+    /// `PREFERRED_URL_SCHEME`.
+    public var urlScheme = "http"
+    /// `SUPER_USERS`.
+    public var superUsers: Set<String> = []
+    /// `DB_URI`; nil means SQLite in the data directory.
+    public var databaseURI: String?
+    /// Local storage path from `DISTRIBUTED_STORAGE_CONFIG`; nil means `<data-dir>/storage`.
+    public var storagePath: String?
+    /// `FEATURE_USER_INITIALIZE`.
+    public var userInitialize = true
+    /// `MAXIMUM_LAYER_SIZE` (Quay's default 20G).
+    public var maximumLayerSize: Int64 = 20 * 1024 * 1024 * 1024
+    /// `PUSH_TEMP_TAG_EXPIRATION_SEC`.
+    public var pushTempTagExpiration: Int64 = 3600
+    /// `BLOB_UPLOAD_EXPIRATION_SEC` (Wharf's own): abandoned uploads are removed after this long.
+    public var uploadExpiration: Int64 = 2 * 24 * 3600
+    /// Keys of the file that Wharf does not support; reported as warnings.
+    public private(set) var ignoredKeys: [String] = []
+
+    public init() {}
+
+    /// The host name clients use, which is also the registry token audience.
+    public var effectiveServerHostname: String { serverHostname ?? "\(hostname):\(port)" }
+    public var sqlitePath: String { dataDirectory + "/wharf.db" }
+    public var effectiveStoragePath: String { storagePath ?? dataDirectory + "/storage" }
+    public var signingKeyPath: String { dataDirectory + "/keys/registry-signing.pem" }
+
+    /// Configuration errors that stop the server from starting.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Applies the keys of a Quay-style YAML document.
+    public mutating func apply(yaml text: String) throws {
+        guard let loaded = try Yams.load(yaml: text) else { return }
+        guard let document = loaded as? [String: Any] else { throw Invalid(description: "the configuration file must be a YAML mapping") }
+        for (key, value) in document.sorted(by: { $0.key < $1.key }) {
+            switch key {
+            case "SERVER_HOSTNAME": serverHostname = try string(value, key)
+            case "PREFERRED_URL_SCHEME": urlScheme = try string(value, key)
+            case "SUPER_USERS":
+                guard let list = value as? [Any] else { throw Invalid(description: "SUPER_USERS must be a list") }
+                superUsers = Set(list.map { "\($0)" })
+            case "DB_URI": databaseURI = try string(value, key)
+            case "DISTRIBUTED_STORAGE_CONFIG": storagePath = try Self.localStoragePath(value)
+            case "DISTRIBUTED_STORAGE_PREFERENCE", "DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS": break
+            case "FEATURE_USER_INITIALIZE": userInitialize = try bool(value, key)
+            case "MAXIMUM_LAYER_SIZE": maximumLayerSize = try Self.parseSize(try string(value, key))
+            case "PUSH_TEMP_TAG_EXPIRATION_SEC": pushTempTagExpiration = try integer(value, key)
+            case "BLOB_UPLOAD_EXPIRATION_SEC": uploadExpiration = try integer(value, key)
+            default: ignoredKeys.append(key)
+            }
+        }
+    }
+
+    /// Reads `DISTRIBUTED_STORAGE_CONFIG`: `{id: [LocalStorage, {storage_path: …}]}`; other drivers are refused.
+    static func localStoragePath(_ value: Any) throws -> String? {
+        guard let engines = value as? [String: Any], let (id, entry) = engines.sorted(by: { $0.key < $1.key }).first else {
+            throw Invalid(description: "DISTRIBUTED_STORAGE_CONFIG must map a location id to [Driver, {options}]")
+        }
+        guard let tuple = entry as? [Any], let driver = tuple.first as? String else {
+            throw Invalid(description: "DISTRIBUTED_STORAGE_CONFIG.\(id) must be [Driver, {options}]")
+        }
+        guard driver == "LocalStorage" else {
+            throw Invalid(description: "storage driver \(driver) is not supported yet; use LocalStorage")
+        }
+        return (tuple.dropFirst().first as? [String: Any])?["storage_path"] as? String
+    }
+
+    /// Parses Quay's size strings (`20G`, `500M`, `1024`).
+    static func parseSize(_ text: String) throws -> Int64 {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "B", with: "")
+        if let last = trimmed.last, let unit = units[last], let number = Int64(trimmed.dropLast()) { return number * unit }
+        if let number = Int64(trimmed) { return number }
+        throw Invalid(description: "invalid size \(text)")
+    }
+
+    private func string(_ value: Any, _ key: String) throws -> String {
+        if let text = value as? String { return text }
+        if let number = value as? Int { return String(number) }
+        throw Invalid(description: "\(key) must be a string")
+    }
+
+    private func bool(_ value: Any, _ key: String) throws -> Bool {
+        guard let flag = value as? Bool else { throw Invalid(description: "\(key) must be true or false") }
+        return flag
+    }
+
+    private func integer(_ value: Any, _ key: String) throws -> Int64 {
+        guard let number = value as? Int else { throw Invalid(description: "\(key) must be an integer") }
+        return Int64(number)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import Logging
+import WharfIdentity
+import WharfMetadata
+import WharfQuayAPI
+import WharfRegistry
+import WharfStorage
+
+/// The assembled server: stores, identity, the registry and the Quay API behind one HTTP listener.
+public struct WharfServer: Sendable {
+    public let configuration: WharfConfiguration
+    public let store: MetadataStore
+    public let blobs: any BlobStore
+    public let authenticator: Authenticator
+    public let accounts: AccountService
+    public let janitor: UploadJanitor
+    let registry: RegistryHandler
+    let quay: QuayAPIHandler
+    let logger: Logger
+
+    /// Opens the data directory, the database (migrating it) and the blob store, and wires the handlers.
+    public static func assemble(_ configuration: WharfConfiguration, logger: Logger) async throws -> WharfServer {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        for key in configuration.ignoredKeys {
+            logger.warning("configuration key is not supported by Wharf and is ignored", metadata: ["key": "\(key)"])
+        }
+        let store = try await MetadataStore.open(uri: configuration.databaseURI, defaultSQLitePath: configuration.sqlitePath, logger: logger)
+        let blobs = try FilesystemBlobStore(root: configuration.effectiveStoragePath)
+        let authenticator = Authenticator(store: store, superUsers: configuration.superUsers)
+        let tokens = try await RegistryTokenService(keyPath: configuration.signingKeyPath, issuer: "quay",
+                                                    audience: configuration.effectiveServerHostname, store: store)
+        let registryConfiguration = RegistryConfiguration(
+            serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
+            maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
+        let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs,
+                                       authenticator: authenticator, tokens: tokens, logger: logger)
+        let routes = UserInitializeRoutes(store: store, authenticator: authenticator, enabled: configuration.userInitialize).routes
+        let quay = QuayAPIHandler(routes: routes, serverHostname: configuration.effectiveServerHostname,
+                                  urlScheme: configuration.urlScheme, logger: logger)
+        let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
+                                    interval: .seconds(600), logger: logger)
+        return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
+                           accounts: AccountService(store: store), janitor: janitor, registry: registry, quay: quay, logger: logger)
+    }
+
+    /// The HTTP application listening on the configured address.
+    public func application() -> some ApplicationProtocol {
+        Application(responder: WharfResponder(registry: registry, quay: quay),
+                    configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf"),
+                    services: [janitor], logger: logger)
+    }
+}

@@ -1,0 +1,54 @@
+import NIOCore
+import WharfOCI
+
+/// Content-addressable blob storage. Drivers: the local filesystem; object storage (S3) later.
+///
+/// Uploads are staged under an upload id and become visible under their digest only through
+/// `commitUpload`, which must be atomic and durable.
+public protocol BlobStore: Sendable {
+    /// Size of a stored blob, or nil when it is not stored.
+    func size(of digest: Digest) async throws -> Int64?
+
+    /// The bytes of a blob, or of `range` (inclusive) of it, as a stream of buffers.
+    func read(_ digest: Digest, range: ClosedRange<Int64>?) async throws -> BlobByteStream
+
+    /// A URL a client may be redirected to for a direct download, or nil when the driver serves bytes itself.
+    func redirectURL(for digest: Digest) async throws -> String?
+
+    /// Starts a staged upload.
+    func createUpload(id: String) async throws
+
+    /// Bytes staged so far for `id`, or nil when the upload does not exist.
+    func uploadedSize(id: String) async throws -> Int64?
+
+    /// Opens the staged upload for appending at `offset` (the current staged size; later bytes are discarded).
+    func appendToUpload(id: String, at offset: Int64) async throws -> any UploadAppender
+
+    /// The staged bytes of an upload, to recompute its hash after a restart.
+    func readUpload(id: String) async throws -> BlobByteStream
+
+    /// Makes the staged bytes durable and visible under `digest`; keeps the existing copy if there is one.
+    func commitUpload(id: String, as digest: Digest) async throws
+
+    /// Discards a staged upload.
+    func deleteUpload(id: String) async throws
+
+    /// Removes a blob (garbage collection).
+    func delete(_ digest: Digest) async throws
+}
+
+/// Appends bytes to a staged upload.
+public protocol UploadAppender: Sendable {
+    func write(_ buffer: ByteBuffer) async throws
+    /// Flushes and closes; after this the appended bytes count in `uploadedSize`.
+    func close() async throws
+}
+
+/// An async stream of blob bytes.
+public typealias BlobByteStream = AsyncThrowingStream<ByteBuffer, any Error>
+
+/// Storage failures.
+public enum BlobStoreError: Error, Sendable {
+    case notFound
+    case io(String, errno: Int32)
+}

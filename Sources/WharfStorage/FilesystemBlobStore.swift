@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import WharfOCI
+
+/// Stores blobs as files under `root/blobs/<algorithm>/<2 hex>/<hex>` and staged uploads under
+/// `root/uploads/<id>`. A blob appears by an atomic `rename` after `fsync`, so readers never see a partial blob.
+public struct FilesystemBlobStore: BlobStore {
+    public let root: String
+    private let readChunkSize = 1 << 20
+
+    public init(root: String) throws {
+        self.root = root
+        try Self.makeDirectory(root + "/blobs")
+        try Self.makeDirectory(root + "/uploads")
+    }
+
+    func blobPath(_ digest: Digest) -> String {
+        "\(root)/blobs/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
+    }
+
+    func uploadPath(_ id: String) -> String { "\(root)/uploads/\(id)" }
+
+    public func size(of digest: Digest) async throws -> Int64? {
+        Self.fileSize(blobPath(digest))
+    }
+
+    public func read(_ digest: Digest, range: ClosedRange<Int64>?) async throws -> BlobByteStream {
+        try Self.stream(path: blobPath(digest), range: range, chunkSize: readChunkSize)
+    }
+
+    public func redirectURL(for digest: Digest) async throws -> String? { nil }
+
+    public func createUpload(id: String) async throws {
+        let fd = open(uploadPath(id), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BlobStoreError.io("create upload", errno: errno) }
+        close(fd)
+    }
+
+    public func uploadedSize(id: String) async throws -> Int64? {
+        Self.fileSize(uploadPath(id))
+    }
+
+    public func appendToUpload(id: String, at offset: Int64) async throws -> any UploadAppender {
+        let fd = open(uploadPath(id), O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open upload", errno: errno) }
+        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
+            let code = errno
+            close(fd)
+            throw BlobStoreError.io("seek upload", errno: code)
+        }
+        return FileAppender(fd: fd)
+    }
+
+    public func readUpload(id: String) async throws -> BlobByteStream {
+        try Self.stream(path: uploadPath(id), range: nil, chunkSize: readChunkSize)
+    }
+
+    public func commitUpload(id: String, as digest: Digest) async throws {
+        let source = uploadPath(id)
+        let target = blobPath(digest)
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BlobStoreError.notFound }
+        let synced = fsync(fd)
+        close(fd)
+        guard synced == 0 else { throw BlobStoreError.io("fsync", errno: errno) }
+        if Self.fileSize(target) != nil {
+            unlink(source)
+            return
+        }
+        let directory = String(target[..<target.lastIndex(of: "/")!])
+        try Self.makeDirectory(directory)
+        guard rename(source, target) == 0 else { throw BlobStoreError.io("rename", errno: errno) }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    public func deleteUpload(id: String) async throws {
+        unlink(uploadPath(id))
+    }
+
+    public func delete(_ digest: Digest) async throws {
+        unlink(blobPath(digest))
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw BlobStoreError.io("mkdir \(current)", errno: errno)
+            }
+        }
+    }
+
+    /// Streams a file (or an inclusive byte range of it) in chunks, reading each chunk only when asked.
+    static func stream(path: String, range: ClosedRange<Int64>?, chunkSize: Int) throws -> BlobByteStream {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open", errno: errno) }
+        let reader = FileChunkReader(file: FileDescriptorBox(fd), offset: range?.lowerBound ?? 0,
+                                     end: range.map { $0.upperBound + 1 } ?? Int64.max, chunkSize: chunkSize)
+        return BlobByteStream(unfolding: { try reader.next() })
+    }
+}
+
+/// Reads a file chunk by chunk with `pread`. The stream that owns it calls `next` one call at a time.
+final class FileChunkReader: @unchecked Sendable {
+    private let file: FileDescriptorBox
+    private var offset: Int64
+    private let end: Int64
+    private let chunkSize: Int
+    private let allocator = ByteBufferAllocator()
+
+    init(file: FileDescriptorBox, offset: Int64, end: Int64, chunkSize: Int) {
+        self.file = file
+        self.offset = offset
+        self.end = end
+        self.chunkSize = chunkSize
+    }
+
+    /// The next chunk, or nil at the end of the range or file.
+    func next() throws -> ByteBuffer? {
+        guard offset < end else { file.close(); return nil }
+        let want = Int(min(Int64(chunkSize), end - offset))
+        var buffer = allocator.buffer(capacity: want)
+        let position = offset
+        let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
+            max(pread(file.fd, pointer.baseAddress, want, off_t(position)), 0)
+        }
+        if count == 0 { file.close(); return nil }
+        offset += Int64(count)
+        return buffer
+    }
+}
+
+/// Owns a file descriptor and closes it exactly once.
+final class FileDescriptorBox: @unchecked Sendable {
+    let fd: Int32
+    private let closed = NIOLockedValueBox(false)
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    func close() {
+        let shouldClose = closed.withLockedValue { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if shouldClose { _ = Glibc.close(fd) }
+    }
+
+    deinit { close() }
+}
+
+/// Appends to an open upload file.
+final class FileAppender: UploadAppender {
+    private let file: FileDescriptorBox
+
+    init(fd: Int32) { file = FileDescriptorBox(fd) }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        try buffer.withUnsafeReadableBytes { pointer in
+            var written = 0
+            while written < pointer.count {
+                let count = Glibc.write(file.fd, pointer.baseAddress! + written, pointer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw BlobStoreError.io("write", errno: errno)
+                }
+                written += count
+            }
+        }
+    }
+
+    func close() async throws { file.close() }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WharfIdentity
+import WharfMetadata
+import WharfServer
+
+/// The `wharf` command.
+@main
+struct Wharf: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Wharf: a container image registry with the Quay and Portus APIs.",
+        subcommands: [Serve.self, UserCommand.self])
+}
+
+/// Options shared by every command that opens the server's state.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on.") var hostname: String = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = 5000
+    @Option(name: .customLong("data-dir"), help: "Directory holding all state (database, blobs, keys).") var dataDir: String = "./wharf-data"
+    @Option(help: "YAML configuration file with Quay's key names.") var config: String?
+
+    func load() throws -> WharfConfiguration {
+        var configuration = WharfConfiguration()
+        configuration.hostname = hostname
+        configuration.port = port
+        configuration.dataDirectory = dataDir
+        if let config {
+            try configuration.apply(yaml: String(contentsOfFile: config, encoding: .utf8))
+        }
+        return configuration
+    }
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "wharf")
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    return logger
+}
+
+/// `wharf serve`: runs the registry.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the registry server.")
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let logger = makeLogger()
+        let configuration = try options.load()
+        let server = try await WharfServer.assemble(configuration, logger: logger)
+        logger.info("wharf listening", metadata: ["address": "\(configuration.hostname):\(configuration.port)",
+                                                   "data-dir": "\(configuration.dataDirectory)"])
+        try await server.application().runService()
+        try await server.store.shutdown()
+    }
+}
+
+/// `wharf user …`: account administration.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [CreateUser.self])
+}
+
+/// `wharf user create`: creates a user with a password.
+struct CreateUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a user.")
+    @OptionGroup var options: ServerOptions
+    @Option var username: String
+    @Option(help: "Password (at least 8 characters).") var password: String
+    @Option var email: String?
+
+    func run() async throws {
+        let server = try await WharfServer.assemble(try options.load(), logger: makeLogger())
+        defer { Task { try? await server.store.shutdown() } }
+        let account = try await server.accounts.createUser(username: username, password: password, email: email)
+        print("created user \(account.username)")
+    }
+}
