@@ -22,6 +22,8 @@ public final class DatabasePool: Sendable {
     private let connect: @Sendable () async throws -> PooledConnection
     private let release: @Sendable (PooledConnection) -> Void
     private let shutdownPool: @Sendable () async throws -> Void
+    /// Serialises SQLite write transactions (PostgreSQL needs no such lock).
+    private let writeLock = AsyncWriteLock()
 
     /// Opens a pool for `DB_URI` (`postgresql://…`, `sqlite:///path` or a plain path), or for the SQLite
     /// file `defaultSQLitePath` when `uri` is nil.
@@ -73,7 +75,15 @@ public final class DatabasePool: Sendable {
     }
 
     /// Runs `body` in a write transaction, committing when it returns and rolling back when it throws.
+    /// Every write goes through here, so that on SQLite writers queue one at a time.
     public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        if engine == .sqlite {
+            return try await writeLock.withLock { try await runTransaction(body) }
+        }
+        return try await runTransaction(body)
+    }
+
+    private func runTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await withDatabase { db in
             try await db.raw(engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
             do {

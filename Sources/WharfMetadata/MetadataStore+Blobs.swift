@@ -52,7 +52,7 @@ extension MetadataStore {
 
     /// Records the new size of an upload, only if it still had `expected` bytes (so racing appends fail).
     public func advanceUpload(uuid: String, from expected: Int64, to byteCount: Int64) async throws -> Bool {
-        try await pool.withDatabase { db in
+        try await pool.transaction { db in
             let rows = try await db.raw("""
                 UPDATE blob_upload SET byte_count = \(bind: byteCount), updated_ms = \(bind: Self.nowMs())
                 WHERE uuid = \(bind: uuid) AND byte_count = \(bind: expected) RETURNING uuid

@@ -33,8 +33,9 @@ public final class MetadataStore: Sendable {
         try await pool.withDatabase { db in try await db.raw(query).all(decoding: T.self, with: decoder) }
     }
 
+    /// Runs one writing statement (in a transaction, so SQLite writers queue).
     func run(_ query: SQLQueryString) async throws {
-        try await pool.withDatabase { db in try await db.raw(query).run() }
+        try await pool.transaction { db in try await db.raw(query).run() }
     }
 }
 

@@ -19,6 +19,7 @@ public struct RegistryError: Error, Sendable {
         case tagExpired = "TAG_EXPIRED"
         case invalidRequest = "INVALID_REQUEST"
         case rangeInvalid = "RANGE_INVALID"
+        case unknown = "UNKNOWN"
     }
 
     public let code: Code
@@ -27,6 +28,8 @@ public struct RegistryError: Error, Sendable {
     public let detail: [String: String]
     /// Extra response headers (e.g. `Range` on a 416).
     public let headers: [(String, String)]
+    /// Whether the response carries an authentication challenge (always for 401).
+    public let challenges: Bool
 
     public init(_ code: Code, status: Int, _ message: String, detail: [String: String] = [:], headers: [(String, String)] = []) {
         self.code = code
@@ -34,6 +37,23 @@ public struct RegistryError: Error, Sendable {
         self.message = message
         self.detail = detail
         self.headers = headers
+        challenges = status == 401
+    }
+
+    /// A valid registry token that lacks the action: 403 with a challenge naming the scope to ask for,
+    /// so clients fetch a wider token (RFC 6750 `insufficient_scope`).
+    public static func insufficientScope(name: String, action: String) -> RegistryError {
+        RegistryError(.denied, status: 403, "requested access to the resource is denied", detail: ["name": name, "action": action],
+                      challenges: true)
+    }
+
+    private init(_ code: Code, status: Int, _ message: String, detail: [String: String], challenges: Bool) {
+        self.code = code
+        self.status = status
+        self.message = message
+        self.detail = detail
+        headers = []
+        self.challenges = challenges
     }
 
     public static func blobUnknown(_ digest: String) -> RegistryError {

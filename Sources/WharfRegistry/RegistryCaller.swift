@@ -76,10 +76,12 @@ struct RegistryAuthorizer: Sendable {
     }
 
     /// The repository the caller may perform `action` on; creates it on a first push when allowed.
-    /// Callers without the right get 401 with a challenge, whether or not the repository exists.
+    /// Callers without the right get 401 with a challenge, whether or not the repository exists; a valid
+    /// token that lacks the action gets 403 with a challenge for the wider scope.
     func require(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord {
         let access = try await access(caller, to: rawName)
         guard access.actions.contains(action) else {
+            if caller.claims != nil { throw RegistryError.insufficientScope(name: rawName, action: action.rawValue) }
             throw RegistryError(.unauthorized, status: 401, "access to the requested resource is not authorized",
                                 detail: ["name": rawName, "action": action.rawValue])
         }

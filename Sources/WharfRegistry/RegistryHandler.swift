@@ -46,7 +46,7 @@ public struct RegistryHandler: Sendable {
             response = render(RegistryError(.sizeInvalid, status: 413, "request body too large"), request: request)
         } catch {
             logger.error("registry request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = render(RegistryError(.unsupported, status: 500, "internal server error"), request: request)
+            response = render(RegistryError(.unknown, status: 500, "internal server error"), request: request)
         }
         response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
         return response
@@ -104,8 +104,8 @@ public struct RegistryHandler: Sendable {
     private func render(_ error: RegistryError, request: Request) -> Response {
         var headers = HTTPFields()
         for (name, value) in error.headers { headers[HTTPField.Name(name)!] = value }
-        if error.status == 401 {
-            headers[.wwwAuthenticate] = challenge(for: request)
+        if error.challenges {
+            headers[.wwwAuthenticate] = challenge(for: request) + (error.status == 403 ? ",error=\"insufficient_scope\"" : "")
         }
         let body: [String: Any] = ["errors": [["code": error.code.rawValue, "message": error.message, "detail": error.detail]]]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()

@@ -27,15 +27,18 @@ public struct UploadJanitor: Service {
         }
     }
 
+    /// Sweeps at every interval until the server shuts down.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let removed = try await sweep()
-                if removed > 0 { logger.info("removed abandoned uploads", metadata: ["count": "\(removed)"]) }
-            } catch {
-                logger.warning("upload sweep failed", metadata: ["error": "\(error)"])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await sweep()
+                    if removed > 0 { logger.info("removed abandoned uploads", metadata: ["count": "\(removed)"]) }
+                } catch {
+                    logger.warning("upload sweep failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 }

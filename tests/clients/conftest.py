@@ -124,13 +124,19 @@ class PostgresDatabase:
         self.name = "wharf_client_" + secrets.token_hex(6)
         self.uri = urllib.parse.urlunsplit(parsed._replace(path="/" + self.name))
 
-    def _psql(self, sql: str) -> None:
+    def _psql(self, sql: str, uri: Optional[str] = None) -> str:
         psql = shutil.which("psql")
         if psql is None:
             pytest.fail("WHARF_TEST_DB_URI is set but psql is not installed")
-        proc = run([psql, self.base_uri, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], timeout=60)
+        proc = run([psql, uri or self.base_uri, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], timeout=60)
         if proc.returncode != 0:
             raise RuntimeError("psql failed:\n" + describe(proc))
+        return proc.stdout.strip()
+
+    def table_count(self) -> int:
+        """Tables in this database's public schema (so: did wharf use it?)."""
+        return int(self._psql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", uri=self.uri))
 
     def create(self) -> None:
         self._psql(f'CREATE DATABASE "{self.name}"')
@@ -221,9 +227,14 @@ class WharfServer:
                 )
             try:
                 requests.get(self.url + "/v2/", timeout=2)
-                return self
             except requests.RequestException:
                 pass
+            else:
+                if self.database:
+                    assert self.database.table_count() > 0, (
+                        f"wharf is up but created no tables in {self.database.uri} (DB_URI ignored?)\n"
+                        + self.log_tail())
+                return self
             if time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"wharf serve not ready after {SERVER_START_TIMEOUT}s\n" + self.log_tail())
@@ -241,8 +252,9 @@ class WharfServer:
             # Signal only the process we started (it leads its own session).
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
+                print(f"warning: wharf serve (pid {self.proc.pid}) ignored SIGTERM for 5 s; killing it")
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
@@ -256,7 +268,12 @@ class WharfServer:
     # -- HTTP helpers ----------------------------------------------------------
 
     def get(self, path: str, **kw) -> requests.Response:
+        """A plain GET, no auth handshake."""
         return requests.get(self.url + path, timeout=30, **kw)
+
+    def post_raw(self, path: str, **kw) -> requests.Response:
+        """A plain POST, no auth handshake."""
+        return requests.post(self.url + path, timeout=30, **kw)
 
     def session(self, username: Optional[str] = None, password: Optional[str] = None) -> "RegistrySession":
         return RegistrySession(self, username, password)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import types
 from pathlib import Path
 
 import pytest
 
-oras_client = pytest.importorskip("oras.client", reason="pip install oras")
-import oras.oci  # noqa: E402
+import oras.client as oras_client  # pip install oras (see .ci/run)
+import oras.decorator
+import oras.oci
 
-from conftest import (  # noqa: E402
+from conftest import (
     MANIFEST_ACCEPT,
     OCI_EMPTY,
     OCI_INDEX,
     OCI_MANIFEST,
     USERS,
     assert_oci_error,
+    basic_header,
+    parse_www_authenticate,
     sha256_digest,
 )
 
@@ -72,6 +75,13 @@ def _no_docker_daemon(tmp_path_factory):
 
 
 @pytest.fixture
+def no_retry_sleep(monkeypatch):
+    """The SDK retries a failed request 5 times with sleeps of up to 83 s; a
+    refused request is expected here, so do the retries without sleeping."""
+    monkeypatch.setattr(oras.decorator, "time", types.SimpleNamespace(sleep=lambda _s: None))
+
+
+@pytest.fixture
 def alice_oras(wharf, tmp_path):
     return Oras(wharf, ALICE, tmp_path)
 
@@ -104,6 +114,37 @@ def subject(wharf, tmp_path_factory):
     }
 
 
+def test_insufficient_scope_is_403_with_challenge(wharf):
+    """A valid token that lacks an action gets 403 plus a Bearer challenge.
+
+    oras-py's token auth asks for a token with the scope of the first 401 it
+    sees; a push starts with HEAD on the blob, so it holds a pull-only token
+    when it POSTs the upload. It only asks for a new token when the registry
+    answers 403 (RFC 6750's status for insufficient_scope) with a challenge
+    naming the needed scope; on a second 401 it gives up. Anonymous or
+    invalid credentials stay 401.
+    """
+    repo = "alice/scopecheck"
+    tok = wharf.get("/v2/auth", params={"service": wharf.host, "scope": f"repository:{repo}:pull"},
+                    headers={"Authorization": basic_header(*ALICE)})
+    assert tok.status_code == 200, tok.text
+    token = tok.json().get("token") or tok.json().get("access_token")
+
+    resp = wharf.post_raw(f"/v2/{repo}/blobs/uploads/", headers={"Authorization": "Bearer " + token})
+    assert resp.status_code == 403, (resp.status_code, resp.text, dict(resp.headers))
+    assert_oci_error(resp, "DENIED", "UNAUTHORIZED")
+    scheme, params = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
+    assert scheme == "Bearer", dict(resp.headers)
+    assert params["realm"] == f"{wharf.url}/v2/auth"
+    resource, name, actions = params["scope"].split(":")
+    assert (resource, name) == ("repository", repo)
+    assert {"pull", "push"} <= set(actions.split(",")), params["scope"]
+
+    # With no credentials at all it is a plain 401 challenge.
+    anon = wharf.post_raw(f"/v2/{repo}/blobs/uploads/")
+    assert anon.status_code == 401, anon.text
+
+
 def test_push_and_pull_artifact(wharf, subject, alice_oras, tmp_path):
     manifest = subject["manifest"]
     assert manifest["schemaVersion"] == 2
@@ -125,7 +166,7 @@ def test_push_and_pull_artifact(wharf, subject, alice_oras, tmp_path):
     assert Path(files[0]).read_bytes() == data
 
 
-def test_basic_auth_backend(wharf, tmp_path):
+def test_basic_auth_backend(wharf, tmp_path, no_retry_sleep):
     """The SDK's "basic" backend sends Basic credentials to /v2/ endpoints directly."""
     f = tmp_path / "basic.txt"
     f.write_bytes(b"pushed with basic auth\n" + os.urandom(512))
@@ -155,7 +196,7 @@ def test_chunked_push(wharf, alice_oras, tmp_path):
     assert Path(files[0]).read_bytes() == data
 
 
-def test_refused_without_rights(wharf, subject, tmp_path):
+def test_refused_without_rights(wharf, subject, tmp_path, no_retry_sleep):
     f = tmp_path / "x.txt"
     f.write_text("nope")
     bob = Oras(wharf, BOB, tmp_path)
@@ -216,11 +257,12 @@ def test_referrers(wharf, subject, alice_oras, tmp_path):
         "annotations": {"org.opencontainers.image.title": "sbom.spdx.json"},
     }
     for path, desc in ((empty, empty_desc), (sbom, sbom_desc)):
-        # upload_blob answers the HEAD's 200 when the blob is already there
-        # (the SDK's push above used the same empty config), else the PUT's 201.
+        # upload_blob answers a bare 200 when its HEAD finds the blob already
+        # there (the SDK's push above used the same empty config), else the PUT's 201.
         r = client.upload_blob(str(path), container, dict(desc))
         assert r.status_code in (200, 201), r.text
-        assert r.headers.get("Docker-Content-Digest") == desc["digest"]
+        if r.status_code == 201:
+            assert r.headers.get("Docker-Content-Digest") == desc["digest"]
         head = client.do_request(f"http://{wharf.host}/v2/{REPO}/blobs/{desc['digest']}", "HEAD")
         assert head.status_code == 200
         assert int(head.headers["Content-Length"]) == desc["size"]

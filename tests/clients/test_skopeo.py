@@ -78,6 +78,19 @@ def inspect(skopeo, wharf, ref, *cred_args, raw=False):
     )
 
 
+def assert_repo_not_created(wharf, repo):
+    """After a refused push, the owner finds no such repository.
+
+    Wharf may answer 404 NAME_UNKNOWN or, as Quay does for repositories that
+    do not exist, 401/403; what must not happen is a 200 (a repository that a
+    refused push created)."""
+    resp = requests.get(f"{wharf.url}/v2/{repo}/tags/list",
+                        headers={"Authorization": basic_header(*ALICE)}, timeout=30)
+    assert resp.status_code in (401, 403, 404), (resp.status_code, resp.text)
+    if resp.status_code == 404:
+        assert_oci_error(resp, "NAME_UNKNOWN")
+
+
 def assert_refused(proc):
     assert proc.returncode != 0, "expected the registry to refuse:\n" + describe(proc)
     assert REFUSED.search(proc.stderr), "refused, but not for an auth reason:\n" + describe(proc)
@@ -211,7 +224,13 @@ def test_delete(skopeo, wharf, images):
 
     gone = inspect(skopeo, wharf, "alice/deleteme:v1", "--creds", creds(ALICE))
     assert gone.returncode != 0, "deleted image still inspectable:\n" + describe(gone)
-    assert re.search(r"manifest unknown|not found|404", gone.stderr, re.IGNORECASE), describe(gone)
+    # OCI's MANIFEST_UNKNOWN, or Quay's TAG_EXPIRED ("Tag v1 was deleted or has expired").
+    assert re.search(r"manifest unknown|not found|404|deleted or has expired", gone.stderr,
+                     re.IGNORECASE), describe(gone)
+    resp = requests.get(f"{wharf.url}/v2/alice/deleteme/manifests/v1",
+                        headers={"Authorization": basic_header(*ALICE), "Accept": MANIFEST_ACCEPT}, timeout=30)
+    assert resp.status_code == 404, resp.text
+    assert_oci_error(resp, "MANIFEST_UNKNOWN", "TAG_EXPIRED")
 
     # The manifest is gone by digest as well.
     sess = wharf.session(*ALICE)
@@ -237,17 +256,13 @@ def test_delete(skopeo, wharf, images):
 def test_anonymous_push_refused(skopeo, wharf, images):
     proc = push(skopeo, wharf, images["layout"], "v1", "alice/anon:v1", "--dest-no-creds")
     assert_refused(proc)
-    # Nothing was created.
-    resp = wharf.session(*ALICE).get("/v2/alice/anon/tags/list")
-    assert resp.status_code == 404, resp.text
-    assert_oci_error(resp, "NAME_UNKNOWN")
+    assert_repo_not_created(wharf, "alice/anon")
 
 
 def test_push_to_other_users_namespace_refused(skopeo, wharf, images):
     proc = push(skopeo, wharf, images["layout"], "v1", "alice/from-bob:v1", "--dest-creds", creds(BOB))
     assert_refused(proc)
-    resp = wharf.session(*ALICE).get("/v2/alice/from-bob/tags/list")
-    assert resp.status_code == 404, resp.text
+    assert_repo_not_created(wharf, "alice/from-bob")
 
     # Directly: bob with Basic credentials starting an upload in alice's namespace.
     resp = requests.post(
@@ -270,8 +285,7 @@ def test_wrong_password_refused(skopeo, wharf, images):
     proc = push(skopeo, wharf, images["layout"], "v1", "alice/badpw:v1",
                 "--dest-creds", "nosuchuser:whatever")
     assert_refused(proc)
-    resp = wharf.session(*ALICE).get("/v2/alice/badpw/tags/list")
-    assert resp.status_code == 404, resp.text
+    assert_repo_not_created(wharf, "alice/badpw")
 
 
 def test_private_repo_not_pullable_by_others(skopeo, wharf, images):
@@ -287,7 +301,7 @@ def test_private_repo_not_pullable_by_others(skopeo, wharf, images):
 
     # Plain HTTP: anonymous manifest and blob reads are 401 with a challenge.
     v1 = images["v1"]
-    for path in (f"/v2/alice/private/manifests/v1", f"/v2/alice/private/blobs/{v1['layers'][0]}"):
+    for path in ("/v2/alice/private/manifests/v1", f"/v2/alice/private/blobs/{v1['layers'][0]}"):
         resp = wharf.get(path, headers={"Accept": MANIFEST_ACCEPT})
         assert resp.status_code == 401, (path, resp.status_code, resp.text)
         scheme, params = parse_www_authenticate(resp.headers["WWW-Authenticate"])

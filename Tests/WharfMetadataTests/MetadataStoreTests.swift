@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import WharfMetadata
+import XCTest
+
+/// The metadata store on SQLite and, when `WHARF_TEST_POSTGRES_URI` is set, on PostgreSQL.
+final class MetadataStoreTests: XCTestCase {
+    /// Runs `body` with a freshly migrated store on each test database.
+    func withEachStore(_ body: (MetadataStore) async throws -> Void) async throws {
+        var uris: [String?] = [nil]
+        if let postgres = ProcessInfo.processInfo.environment["WHARF_TEST_POSTGRES_URI"], !postgres.isEmpty { uris.append(postgres) }
+        for uri in uris {
+            if let uri {
+                let pool = try DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
+                try await pool.withDatabase { db in
+                    try await db.raw("DROP SCHEMA public CASCADE").run()
+                    try await db.raw("CREATE SCHEMA public").run()
+                }
+                try await pool.shutdown()
+            }
+            let path = NSTemporaryDirectory() + "wharf-store-\(UUID().uuidString).db"
+            let store = try await MetadataStore.open(uri: uri, defaultSQLitePath: path, logger: Logger(label: "test"))
+            do {
+                try await body(store)
+            } catch {
+                try? await store.shutdown()
+                throw error
+            }
+            try await store.shutdown()
+        }
+    }
+
+    func manifest(_ repository: Int64, _ name: String, blobs: [String] = []) -> NewManifest {
+        NewManifest(repositoryId: repository, digest: "sha256:" + String(repeating: name, count: 64).prefix(64), mediaType: "application/vnd.oci.image.manifest.v1+json",
+                    bytes: "{\"n\":\"\(name)\"}", size: 10, configMediaType: nil, artifactType: nil, subjectDigest: nil,
+                    annotationsJson: nil, layersSize: 0, blobDigests: blobs, childDigests: [])
+    }
+
+    func testMigrationIsIdempotentAndAccountsAreUnique() async throws {
+        try await withEachStore { store in
+            let user = try await store.createUser(username: "alice", email: "a@example.com", passwordHash: "x")
+            XCTAssertEqual(user.username, "alice")
+            XCTAssertFalse(user.isOrganization)
+            XCTAssertEqual(user.removedTagExpirationS, 1_209_600)
+            do {
+                _ = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+                XCTFail("a second alice was created")
+            } catch MetadataError.conflict {}
+            let count = try await store.userCount()
+            XCTAssertEqual(count, 1)
+        }
+    }
+
+    func testTagHistoryIsKept() async throws {
+        try await withEachStore { store in
+            let user = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+            let repository = try await store.createRepository(namespaceID: user.id, name: "app", visibility: .private, creatorID: user.id)
+            let role = try await store.explicitRole(accountID: user.id, repositoryID: repository.id)
+            XCTAssertEqual(role, .admin, "the creator administers the repository")
+            let first = try await store.putManifest(manifest(repository.id, "a"), target: .tag("v1"))
+            let second = try await store.putManifest(manifest(repository.id, "b"), target: .tag("v1"))
+            let current = try await store.manifest(repositoryID: repository.id, tag: "v1")
+            XCTAssertEqual(current?.id, second.id)
+            XCTAssertNotEqual(first.id, second.id)
+            let deleted = try await store.deleteTag(repositoryID: repository.id, name: "v1")
+            XCTAssertTrue(deleted)
+            let afterDelete = try await store.manifest(repositoryID: repository.id, tag: "v1")
+            XCTAssertNil(afterDelete)
+            let history = try await store.tagHasHistory(repositoryID: repository.id, tag: "v1")
+            XCTAssertTrue(history)
+            let names = try await store.tagNames(repositoryID: repository.id, after: nil, limit: 10)
+            XCTAssertEqual(names, [])
+        }
+    }
+
+    func testMissingBlobsAreReportedAndNothingIsStored() async throws {
+        try await withEachStore { store in
+            let user = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+            let repository = try await store.createRepository(namespaceID: user.id, name: "app", visibility: .private, creatorID: user.id)
+            let digest = "sha256:" + String(repeating: "c", count: 64)
+            do {
+                _ = try await store.putManifest(manifest(repository.id, "a", blobs: [digest]), target: .tag("v1"))
+                XCTFail("stored a manifest with a missing blob")
+            } catch ManifestStoreError.missingBlobs(let missing) {
+                XCTAssertEqual(missing, [digest])
+            }
+            try await store.linkUploadedBlob(repositoryID: repository.id, digest: digest, size: 3, expiresMs: MetadataStore.nowMs() + 60_000)
+            let stored = try await store.putManifest(manifest(repository.id, "a", blobs: [digest]), target: .tag("v1"))
+            XCTAssertEqual(stored.size, 10)
+            let linked = try await store.linkedBlob(repositoryID: repository.id, digest: digest)
+            XCTAssertEqual(linked?.size, 3)
+        }
+    }
+
+    func testConcurrentWritesAllSucceed() async throws {
+        try await withEachStore { store in
+            let user = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+            let repository = try await store.createRepository(namespaceID: user.id, name: "app", visibility: .private, creatorID: user.id)
+            let base = manifest(repository.id, "a")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<64 {
+                    group.addTask {
+                        _ = try await store.putManifest(base, target: .tag("t\(index)"))
+                        _ = try await store.createRepository(namespaceID: user.id, name: "repo\(index)", visibility: .private, creatorID: user.id)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let tags = try await store.tagNames(repositoryID: repository.id, after: nil, limit: 100)
+            XCTAssertEqual(tags.count, 64)
+            let catalog = try await store.catalog(accountID: user.id, after: nil, limit: 100)
+            XCTAssertEqual(catalog.count, 65)
+        }
+    }
+}
