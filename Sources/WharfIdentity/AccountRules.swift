@@ -22,10 +22,11 @@ public enum AccountRules {
         }
     }
 
-    /// At least 8 characters, no more than 512.
+    /// At least 8 characters and at most 72 bytes (bcrypt ignores anything past 72 bytes, so a longer
+    /// password would be accepted with any ending).
     public static func validatePassword(_ password: String) throws(AccountError) {
         guard password.count >= 8 else { throw .invalid("Password must be at least 8 characters long") }
-        guard password.count <= 512 else { throw .invalid("Password must be at most 512 characters long") }
+        guard password.utf8.count <= 72 else { throw .invalid("Password must be at most 72 bytes long") }
     }
 
     public static func validateEmail(_ email: String) throws(AccountError) {

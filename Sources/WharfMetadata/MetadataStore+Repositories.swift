@@ -14,6 +14,33 @@ extension MetadataStore {
             """, as: RepositoryRecord.self)
     }
 
+    /// The repository `namespace/name` and the manifest its visible, alive tag `tag` points at, in one
+    /// query (the hot path of a pull by tag). The manifest is nil when the tag does not exist.
+    public func repositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
+        let now = Self.nowMs()
+        return try await pool.withDatabase { db in
+            guard let row = try await db.raw("""
+                SELECT \(Self.repositoryColumns), m.id AS m_id, m.digest, m.media_type, m.manifest_bytes, m.size,
+                       m.artifact_type, m.subject_digest, m.annotations_json
+                FROM repository r JOIN account a ON a.id = r.namespace_id
+                LEFT JOIN tag t ON t.repository_id = r.id AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(Self.alive(now))
+                LEFT JOIN manifest m ON m.id = t.manifest_id
+                WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
+                """).first() else { return nil }
+            let repository = try row.decode(model: RepositoryRecord.self, with: decoder)
+            guard let manifestID = try row.decode(column: "m_id", as: Int64?.self) else { return (repository, nil) }
+            let manifest = ManifestRecord(
+                id: manifestID, digest: try row.decode(column: "digest", as: String.self),
+                mediaType: try row.decode(column: "media_type", as: String.self),
+                manifestBytes: try row.decode(column: "manifest_bytes", as: String.self),
+                size: try row.decode(column: "size", as: Int64.self),
+                artifactType: try row.decode(column: "artifact_type", as: String?.self),
+                subjectDigest: try row.decode(column: "subject_digest", as: String?.self),
+                annotationsJson: try row.decode(column: "annotations_json", as: String?.self))
+            return (repository, manifest)
+        }
+    }
+
     /// Creates a repository and grants its creator `admin`; returns the existing one if it was created meanwhile.
     public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
         try await pool.transaction { db in
@@ -61,7 +88,7 @@ extension MetadataStore {
     /// As in Quay, public repositories of others are not listed; a user sees their own namespace and
     /// repositories they hold a permission on.
     public func catalog(accountID: Int64, after last: String?, limit: Int) async throws -> [String] {
-        struct Row: Decodable { let fullName: String }
+        struct Row: Decodable { let full_name: String }
         let rows = try await all("""
             SELECT a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
             WHERE r.state <> 3 AND (r.namespace_id = \(bind: accountID)
@@ -69,6 +96,6 @@ extension MetadataStore {
               AND a.username || '/' || r.name > \(bind: last ?? "")
             ORDER BY full_name LIMIT \(bind: limit)
             """, as: Row.self)
-        return rows.map(\.fullName)
+        return rows.map(\.full_name)
     }
 }

@@ -7,7 +7,8 @@ import SQLKit
 /// The same code runs on SQLite and PostgreSQL; every method is one short transaction or query.
 public final class MetadataStore: Sendable {
     public let pool: DatabasePool
-    let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    /// Decodes rows by column name; records name their columns in `CodingKeys` (no key conversion on the hot path).
+    let decoder = SQLRowDecoder()
 
     public init(pool: DatabasePool) {
         self.pool = pool

@@ -9,6 +9,18 @@ public struct AccountRecord: Sendable, Equatable, Decodable {
     public let isRobot: Bool
     public let enabled: Bool
     public let removedTagExpirationS: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case uuid
+        case username
+        case email
+        case passwordHash = "password_hash"
+        case isOrganization = "is_organization"
+        case isRobot = "is_robot"
+        case enabled
+        case removedTagExpirationS = "removed_tag_expiration_s"
+    }
 }
 
 /// A stored OAuth access token (its secret part is kept only as a hash).
@@ -20,6 +32,16 @@ public struct AccessTokenRecord: Sendable, Decodable {
     public let accountId: Int64
     public let scopes: String
     public let expiresMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case uuid
+        case tokenName = "token_name"
+        case tokenCodeHash = "token_code_hash"
+        case accountId = "account_id"
+        case scopes
+        case expiresMs = "expires_ms"
+    }
 }
 
 /// Repository visibility.
@@ -45,6 +67,16 @@ public struct RepositoryRecord: Sendable, Equatable, Decodable {
     public let visibility: Visibility
     public let state: RepositoryState
     public let kind: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case namespaceId = "namespace_id"
+        case namespaceName = "namespace_name"
+        case name
+        case visibility
+        case state
+        case kind
+    }
 }
 
 /// Repository roles, ordered `read < write < admin`.
@@ -69,6 +101,12 @@ public struct BlobRecord: Sendable, Equatable, Decodable {
     public let id: Int64
     public let digest: String
     public let size: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case digest
+        case size
+    }
 }
 
 /// An upload session.
@@ -83,6 +121,14 @@ public struct UploadRecord: Sendable, Equatable, Decodable {
     public func resized(to byteCount: Int64) -> UploadRecord {
         UploadRecord(uuid: uuid, repositoryId: repositoryId, byteCount: byteCount, createdMs: createdMs, updatedMs: updatedMs)
     }
+
+    enum CodingKeys: String, CodingKey {
+        case uuid
+        case repositoryId = "repository_id"
+        case byteCount = "byte_count"
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
+    }
 }
 
 /// A manifest with its exact bytes.
@@ -95,6 +141,17 @@ public struct ManifestRecord: Sendable, Equatable, Decodable {
     public let artifactType: String?
     public let subjectDigest: String?
     public let annotationsJson: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case digest
+        case mediaType = "media_type"
+        case manifestBytes = "manifest_bytes"
+        case size
+        case artifactType = "artifact_type"
+        case subjectDigest = "subject_digest"
+        case annotationsJson = "annotations_json"
+    }
 }
 
 /// A manifest to be stored, with what it references.

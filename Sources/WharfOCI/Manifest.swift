@@ -80,10 +80,16 @@ public enum ManifestParser {
         if mediaType == MediaType.dockerManifest, body.artifactType != nil || body.subject != nil {
             throw .invalid("Docker schema 2 manifests carry no artifactType or subject")
         }
+        var layersSize: Int64 = 0
+        for layer in layers {
+            let (sum, overflow) = layersSize.addingReportingOverflow(layer.size)
+            guard !overflow else { throw .invalid("layer sizes add up to more than a registry can store") }
+            layersSize = sum
+        }
         return ParsedManifest(mediaType: mediaType, blobs: [config] + layers, children: [], subject: body.subject,
                               artifactType: body.artifactType ?? (mediaType == MediaType.ociManifest ? config.mediaType : nil),
                               configMediaType: config.mediaType, annotations: body.annotations,
-                              layersSize: layers.reduce(0) { $0 + $1.size })
+                              layersSize: layersSize)
     }
 
     private static func validate(_ descriptor: Descriptor, role: String) throws(ManifestError) {

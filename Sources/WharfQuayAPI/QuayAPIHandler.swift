@@ -40,7 +40,9 @@ public struct QuayAPIHandler: Sendable {
                 return QuayAPIError.message(500, "Internal Server Error").response(host: serverHostname, scheme: urlScheme)
             }
         }
-        let error = pathMatched ? QuayAPIError.message(405, "The method is not allowed for the requested URL.") : .notFound
+        let error = pathMatched
+            ? QuayAPIError.message(405, "The method is not allowed for the requested URL.")
+            : QuayAPIError.message(501, "\(request.method) \(request.uri.path) is not supported by Wharf yet")
         return error.response(host: serverHostname, scheme: urlScheme)
     }
 }

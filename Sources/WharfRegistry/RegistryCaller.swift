@@ -6,9 +6,20 @@ import WharfOCI
 
 /// Who is calling `/v2`, with the registry token they presented, if any.
 struct RegistryCaller: Sendable {
+    /// The caller for Basic credentials and anonymous calls; for a bearer token, the token's claims
+    /// decide instead (its account is looked up only where needed, see `account(in:)`).
     let identity: Identity
     /// Claims of a verified bearer token; nil for Basic credentials and anonymous callers.
     let claims: RegistryClaims?
+}
+
+extension RegistryCaller {
+    /// The caller's account: from Basic credentials, or the user a bearer token was issued to.
+    func account(in store: MetadataStore) async throws -> AccountRecord? {
+        if let account = identity.account { return account }
+        guard let user = claims?.context.user else { return nil }
+        return try await store.account(named: user)
+    }
 }
 
 /// A caller's standing on one repository.
@@ -35,12 +46,7 @@ struct RegistryAuthorizer: Sendable {
             guard let claims = await tokens.verify(token) else {
                 throw RegistryError(.unauthorized, status: 401, "invalid or expired registry token")
             }
-            var account: AccountRecord?
-            if let user = claims.context.user { account = try await store.account(named: user) }
-            let kind = Identity.Kind(rawValue: claims.context.entityKind) ?? .anonymous
-            return RegistryCaller(identity: Identity(kind: account == nil ? .anonymous : kind, account: account, scopes: [],
-                                                     isSuperuser: account.map { authenticator.isSuperuser($0.username) } ?? false),
-                                  claims: claims)
+            return RegistryCaller(identity: .anonymous, claims: claims)
         case .basic(let username, let password):
             guard let identity = try await authenticator.authenticate(username: username, password: password) else {
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
@@ -56,8 +62,20 @@ struct RegistryAuthorizer: Sendable {
 
     /// What `caller` may do with repository `rawName`.
     func access(_ caller: RegistryCaller, to rawName: String) async throws -> RepositoryAccess {
-        guard let name = RepositoryName(rawName) else { throw RegistryError.nameInvalid(rawName) }
+        let name = try Self.parse(rawName)
         let repository = try await store.repository(namespace: name.namespace, name: name.repository)
+        return try await access(caller, to: name, repository: repository)
+    }
+
+    /// A repository name from a request, or `NAME_INVALID`.
+    static func parse(_ rawName: String) throws -> RepositoryName {
+        guard let name = RepositoryName(rawName) else { throw RegistryError.nameInvalid(rawName) }
+        return name
+    }
+
+    /// What `caller` may do with the repository `name`, already looked up (nil when it does not exist).
+    func access(_ caller: RegistryCaller, to name: RepositoryName, repository: RepositoryRecord?) async throws -> RepositoryAccess {
+        let rawName = name.description
         if let claims = caller.claims {
             var actions = RegistryAction.expand(claims.actions(onRepository: rawName))
             if let repository, repository.state != .normal { actions.subtract([.push, .delete, .all]) }
@@ -79,7 +97,12 @@ struct RegistryAuthorizer: Sendable {
     /// Callers without the right get 401 with a challenge, whether or not the repository exists; a valid
     /// token that lacks the action gets 403 with a challenge for the wider scope.
     func require(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord {
-        let access = try await access(caller, to: rawName)
+        try await require(action, caller: caller, access: try await access(caller, to: rawName))
+    }
+
+    /// `require` for an access already resolved.
+    func require(_ action: RegistryAction, caller: RegistryCaller, access: RepositoryAccess) async throws -> RepositoryRecord {
+        let rawName = access.name.description
         guard access.actions.contains(action) else {
             if caller.claims != nil { throw RegistryError.insufficientScope(name: rawName, action: action.rawValue) }
             throw RegistryError(.unauthorized, status: 401, "access to the requested resource is not authorized",

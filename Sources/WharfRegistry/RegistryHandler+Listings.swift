@@ -32,7 +32,7 @@ extension RegistryHandler {
         let n = pageSize(request)
         let last = request.query("last")
         var names: [String] = []
-        if let account = caller.identity.account, n > 0 {
+        if n > 0, let account = try await caller.account(in: store) {
             names = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
         }
         var headers = HTTPFields()

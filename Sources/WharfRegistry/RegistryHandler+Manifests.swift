@@ -11,17 +11,24 @@ extension RegistryHandler {
     /// By digest the stored bytes are returned whatever the `Accept` header says. By tag, when the stored type
     /// is not acceptable and the manifest is an index, its linux/amd64 child is returned if that is acceptable.
     func getManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
-        let repository = try await authorizer.require(.pull, caller: caller, name: name)
-        guard let reference = Reference(raw) else { throw RegistryError.manifestUnknown(raw) }
+        let repositoryName = try RegistryAuthorizer.parse(name)
+        guard let reference = Reference(raw) else {
+            _ = try await authorizer.require(.pull, caller: caller, name: name)
+            throw RegistryError.manifestUnknown(raw)
+        }
         var manifest: ManifestRecord
         switch reference {
         case .digest(let digest):
+            let repository = try await authorizer.require(.pull, caller: caller, name: name)
             guard let found = try await store.reachableManifest(repositoryID: repository.id, digest: digest.description) else {
                 throw RegistryError.manifestUnknown(raw)
             }
             manifest = found
         case .tag(let tag):
-            guard let found = try await store.manifest(repositoryID: repository.id, tag: tag) else {
+            let lookup = try await store.repositoryAndTaggedManifest(namespace: repositoryName.namespace, name: repositoryName.repository, tag: tag)
+            let access = try await authorizer.access(caller, to: repositoryName, repository: lookup?.0)
+            let repository = try await authorizer.require(.pull, caller: caller, access: access)
+            guard let found = lookup?.1 else {
                 if try await store.tagHasHistory(repositoryID: repository.id, tag: tag) {
                     throw RegistryError(.tagExpired, status: 404,
                                         "Tag \(tag) was deleted or has expired. To pull, revive via time machine", detail: ["tag": tag])

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
+private let systemClose = Glibc.close
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemClose = Darwin.close
+private let systemWrite = Darwin.write
 #endif
 import NIOConcurrencyHelpers
 import NIOCore
@@ -137,9 +141,13 @@ final class FileChunkReader: @unchecked Sendable {
         let want = Int(min(Int64(chunkSize), end - offset))
         var buffer = allocator.buffer(capacity: want)
         let position = offset
+        var failure: Int32 = 0
         let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
-            max(pread(file.fd, pointer.baseAddress, want, off_t(position)), 0)
+            let read = pread(file.fd, pointer.baseAddress, want, off_t(position))
+            if read < 0 { failure = errno }
+            return max(read, 0)
         }
+        if failure != 0 { file.close(); throw BlobStoreError.io("read", errno: failure) }
         if count == 0 { file.close(); return nil }
         offset += Int64(count)
         return buffer
@@ -158,7 +166,7 @@ final class FileDescriptorBox: @unchecked Sendable {
             defer { closed = true }
             return !closed
         }
-        if shouldClose { _ = Glibc.close(fd) }
+        if shouldClose { _ = systemClose(fd) }
     }
 
     deinit { close() }
@@ -174,7 +182,7 @@ final class FileAppender: UploadAppender {
         try buffer.withUnsafeReadableBytes { pointer in
             var written = 0
             while written < pointer.count {
-                let count = Glibc.write(file.fd, pointer.baseAddress! + written, pointer.count - written)
+                let count = systemWrite(file.fd, pointer.baseAddress! + written, pointer.count - written)
                 if count < 0 {
                     if errno == EINTR { continue }
                     throw BlobStoreError.io("write", errno: errno)

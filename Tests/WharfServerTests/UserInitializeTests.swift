@@ -50,8 +50,10 @@ final class UserInitializeTests: XCTestCase {
                                                        body: ByteBuffer(string: #"{"username":"Bad Name","password":"password123"}"#))
                 XCTAssertEqual(badName.json["error_type"] as? String, "invalid_request")
                 let unknown = try await client.execute(uri: "/api/v1/nothing/here", method: .get)
-                XCTAssertEqual(unknown.status, .notFound)
-                XCTAssertEqual(unknown.json["error_type"] as? String, "not_found")
+                XCTAssertEqual(unknown.status, .notImplemented)
+                XCTAssertEqual(unknown.json["message"] as? String, "GET /api/v1/nothing/here is not supported by Wharf yet")
+                let wrongMethod = try await client.execute(uri: "/api/v1/user/initialize", method: .get)
+                XCTAssertEqual(wrongMethod.status, .methodNotAllowed)
             }
         }
     }
