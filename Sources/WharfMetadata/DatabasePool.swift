@@ -15,8 +15,8 @@ public enum SQLEngine: Sendable {
 
 /// A pool of connections to SQLite or PostgreSQL, handing out SQLKit databases.
 ///
-/// SQLite runs in WAL mode with a busy timeout; write transactions start with `BEGIN IMMEDIATE` so
-/// concurrent writers queue instead of failing.
+/// SQLite runs in WAL mode on a small pool of its own (`SQLiteConnectionPool`); write transactions are
+/// serialised by an async lock and start with `BEGIN IMMEDIATE`. PostgreSQL uses AsyncKit's pool.
 public final class DatabasePool: Sendable {
     public let engine: SQLEngine
     private let connect: @Sendable () async throws -> PooledConnection
@@ -27,7 +27,7 @@ public final class DatabasePool: Sendable {
 
     /// Opens a pool for `DB_URI` (`postgresql://…`, `sqlite:///path` or a plain path), or for the SQLite
     /// file `defaultSQLitePath` when `uri` is nil.
-    public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) throws -> DatabasePool {
+    public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) async throws -> DatabasePool {
         let group = MultiThreadedEventLoopGroup.singleton
         if let uri, uri.hasPrefix("postgres") {
             let normalized = uri.hasPrefix("postgresql+psycopg2://") ? "postgresql://" + uri.dropFirst("postgresql+psycopg2://".count) : uri
@@ -44,10 +44,21 @@ public final class DatabasePool: Sendable {
         } else {
             path = defaultSQLitePath
         }
-        let source = TunedSQLiteSource(path: path)
-        let pool = EventLoopGroupConnectionPool(
-            source: source, maxConnectionsPerEventLoop: 4, pruneInterval: nil, logger: logger, on: group)
-        return DatabasePool(engine: .sqlite, pool: pool, makeDatabase: { $0.sql() })
+        let pool = try await SQLiteConnectionPool.open(path: path, size: 4, logger: logger)
+        return DatabasePool(engine: .sqlite, connect: {
+            let connection = await pool.acquire()
+            return PooledConnection(connection: connection, database: connection.sql())
+        }, release: { pooled in
+            if let connection = pooled.connection as? SQLiteConnection { pool.release(connection) }
+        }, shutdown: { try await pool.close() })
+    }
+
+    private init(engine: SQLEngine, connect: @escaping @Sendable () async throws -> PooledConnection,
+                 release: @escaping @Sendable (PooledConnection) -> Void, shutdown: @escaping @Sendable () async throws -> Void) {
+        self.engine = engine
+        self.connect = connect
+        self.release = release
+        shutdownPool = shutdown
     }
 
     private init<Source: ConnectionPoolSource>(
@@ -110,20 +121,4 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 struct PooledConnection: @unchecked Sendable {
     let connection: Any
     let database: any SQLDatabase
-}
-
-/// Opens SQLite connections tuned for a server: WAL journal, a busy timeout, foreign keys.
-struct TunedSQLiteSource: ConnectionPoolSource {
-    let path: String
-
-    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
-        SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
-            .flatMap { connection in
-                let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                               "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
-                return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { future, pragma in
-                    future.flatMap { connection.query(pragma).map { _ in } }
-                }.map { connection }
-            }
-    }
 }

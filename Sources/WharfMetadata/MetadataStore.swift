@@ -16,7 +16,7 @@ public final class MetadataStore: Sendable {
 
     /// Opens the database named by `uri` (SQLite at `defaultSQLitePath` when nil) and migrates it.
     public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) async throws -> MetadataStore {
-        let pool = try DatabasePool.open(uri: uri, defaultSQLitePath: defaultSQLitePath, logger: logger)
+        let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: defaultSQLitePath, logger: logger)
         try await Migrator.migrate(pool)
         return MetadataStore(pool: pool)
     }

@@ -66,7 +66,7 @@ public struct RegistryHandler: Sendable {
             guard !caller.identity.isAnonymous || caller.claims != nil else {
                 throw RegistryError(.unauthorized, status: 401, "authentication required")
             }
-            return Responses.json(.ok, Data("true".utf8))
+            return request.method == .head ? Responses.empty(.ok) : Responses.json(.ok, Data("true".utf8))
         case (.catalog, .get):
             return try await catalog(request, caller: caller)
         case (.tags(let name), .get):

@@ -11,7 +11,7 @@ final class MetadataStoreTests: XCTestCase {
         if let postgres = ProcessInfo.processInfo.environment["WHARF_TEST_POSTGRES_URI"], !postgres.isEmpty { uris.append(postgres) }
         for uri in uris {
             if let uri {
-                let pool = try DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
+                let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
                 try await pool.withDatabase { db in
                     try await db.raw("DROP SCHEMA public CASCADE").run()
                     try await db.raw("CREATE SCHEMA public").run()

@@ -24,7 +24,7 @@ enum TestDatabases {
     /// Empties the PostgreSQL test database so each test starts from nothing.
     static func reset(_ uri: String?) async throws {
         guard let uri else { return }
-        let pool = try DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
+        let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
         try await pool.withDatabase { db in
             try await db.raw("DROP SCHEMA public CASCADE").run()
             try await db.raw("CREATE SCHEMA public").run()
