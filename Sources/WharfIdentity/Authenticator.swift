@@ -10,6 +10,7 @@ public final class Authenticator: Sendable {
     private let store: MetadataStore
     private let superUsers: Set<String>
     private let cache = NIOLockedValueBox([String: (identity: Identity, expires: Date)]())
+    private let inFlight = NIOLockedValueBox([String: Task<Identity?, any Error>]())
     private let cacheLifetime: TimeInterval = 30
     private let cacheCapacity = 10_000
 
@@ -19,23 +20,43 @@ public final class Authenticator: Sendable {
     }
 
     /// Authenticates Basic credentials; nil when they are wrong.
+    ///
+    /// Concurrent requests with the same credentials share one check ("single flight"), so a client that
+    /// opens many connections at once costs one bcrypt, not one per connection.
     public func authenticate(username: String, password: String) async throws -> Identity? {
         let key = Secrets.sha256Hex(username + "\u{0}" + password)
-        let now = Date()
-        if let hit = cache.withLockedValue({ $0[key] }), hit.expires > now { return hit.identity }
-        let identity: Identity?
-        if username == "$oauthtoken" {
-            identity = try await authenticate(oauthToken: password)
-        } else {
-            identity = try await authenticatePassword(username: username, password: password)
+        if let hit = cache.withLockedValue({ $0[key] }), hit.expires > Date() { return hit.identity }
+        let check = inFlight.withLockedValue { checks in
+            if let running = checks[key] { return running }
+            let started = Task { try await self.check(username: username, password: password) }
+            checks[key] = started
+            return started
         }
+        let identity: Identity?
+        do {
+            identity = try await check.value
+        } catch {
+            inFlight.withLockedValue { if $0[key] == check { $0[key] = nil } }
+            throw error
+        }
+        inFlight.withLockedValue { if $0[key] == check { $0[key] = nil } }
+        remember(identity, under: key)
+        return identity
+    }
+
+    private func check(username: String, password: String) async throws -> Identity? {
+        if username == "$oauthtoken" { return try await authenticate(oauthToken: password) }
+        return try await authenticatePassword(username: username, password: password)
+    }
+
+    private func remember(_ identity: Identity?, under key: String) {
+        let now = Date()
         if let identity {
             cache.withLockedValue { cache in
                 if cache.count >= cacheCapacity { cache = cache.filter { $0.value.expires > now } }
                 if cache.count < cacheCapacity { cache[key] = (identity, now.addingTimeInterval(cacheLifetime)) }
             }
         }
-        return identity
     }
 
     private func authenticatePassword(username: String, password: String) async throws -> Identity? {

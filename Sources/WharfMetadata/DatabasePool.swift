@@ -1,6 +1,7 @@
 import AsyncKit
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresKit
@@ -24,6 +25,8 @@ public final class DatabasePool: Sendable {
     private let shutdownPool: @Sendable () async throws -> Void
     /// Serialises SQLite write transactions (PostgreSQL needs no such lock).
     private let writeLock = AsyncWriteLock()
+    /// Called after every committed write transaction (the store empties its caches there).
+    let afterCommit = NIOLockedValueBox<@Sendable () -> Void>({})
 
     /// Opens a pool for `DB_URI` (`postgresql://…`, `sqlite:///path` or a plain path), or for the SQLite
     /// file `defaultSQLitePath` when `uri` is nil.
@@ -100,6 +103,7 @@ public final class DatabasePool: Sendable {
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
+                afterCommit.withLockedValue { $0 }()
                 return result
             } catch {
                 try? await db.raw("ROLLBACK").run()

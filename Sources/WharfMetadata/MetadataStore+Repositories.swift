@@ -16,7 +16,16 @@ extension MetadataStore {
 
     /// The repository `namespace/name` and the manifest its visible, alive tag `tag` points at, in one
     /// query (the hot path of a pull by tag). The manifest is nil when the tag does not exist.
+    /// Answers may come from the short-lived `LookupCache`.
     public func repositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
+        let key = "\(namespace)/\(name):\(tag)"
+        if let hit = lookups.get(key) { return (hit.repository, hit.manifest) }
+        let found = try await lookUpRepositoryAndTaggedManifest(namespace: namespace, name: name, tag: tag)
+        if let found { lookups.put(key, (found.0, found.1)) }
+        return found
+    }
+
+    private func lookUpRepositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
         let now = Self.nowMs()
         return try await pool.withDatabase { db in
             guard let row = try await db.raw("""

@@ -10,15 +10,21 @@ public final class MetadataStore: Sendable {
     /// Decodes rows by column name; records name their columns in `CodingKeys` (no key conversion on the hot path).
     let decoder = SQLRowDecoder()
 
-    public init(pool: DatabasePool) {
+    let lookups: LookupCache
+
+    /// A store over `pool`; pull-by-tag lookups are cached for `lookupCacheTTL` seconds (0: not cached).
+    public init(pool: DatabasePool, lookupCacheTTL: TimeInterval = 0) {
         self.pool = pool
+        let lookups = LookupCache(ttl: lookupCacheTTL)
+        self.lookups = lookups
+        pool.afterCommit.withLockedValue { $0 = { lookups.removeAll() } }
     }
 
     /// Opens the database named by `uri` (SQLite at `defaultSQLitePath` when nil) and migrates it.
-    public static func open(uri: String?, defaultSQLitePath: String, logger: Logger) async throws -> MetadataStore {
+    public static func open(uri: String?, defaultSQLitePath: String, lookupCacheTTL: TimeInterval = 0, logger: Logger) async throws -> MetadataStore {
         let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: defaultSQLitePath, logger: logger)
         try await Migrator.migrate(pool)
-        return MetadataStore(pool: pool)
+        return MetadataStore(pool: pool, lookupCacheTTL: lookupCacheTTL)
     }
 
     public func shutdown() async throws { try await pool.shutdown() }

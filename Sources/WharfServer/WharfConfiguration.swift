@@ -25,6 +25,9 @@ public struct WharfConfiguration: Sendable {
     public var pushTempTagExpiration: Int64 = 3600
     /// `BLOB_UPLOAD_EXPIRATION_SEC` (Wharf's own): abandoned uploads are removed after this long.
     public var uploadExpiration: Int64 = 2 * 24 * 3600
+    /// `LOOKUP_CACHE_TTL_SECONDS` (Wharf's own): how long a node may answer a pull by tag from its cache;
+    /// its own writes empty the cache at once. 0 disables the cache.
+    public var lookupCacheTTL: Double = 1
     /// Keys of the file that Wharf does not support; reported as warnings.
     public private(set) var ignoredKeys: [String] = []
 
@@ -59,6 +62,11 @@ public struct WharfConfiguration: Sendable {
             case "MAXIMUM_LAYER_SIZE": maximumLayerSize = try Self.parseSize(try string(value, key))
             case "PUSH_TEMP_TAG_EXPIRATION_SEC": pushTempTagExpiration = try integer(value, key)
             case "BLOB_UPLOAD_EXPIRATION_SEC": uploadExpiration = try integer(value, key)
+            case "LOOKUP_CACHE_TTL_SECONDS":
+                guard let seconds = (value as? Double) ?? (value as? Int).map(Double.init), seconds >= 0 else {
+                    throw Invalid(description: "LOOKUP_CACHE_TTL_SECONDS must be a number of seconds")
+                }
+                lookupCacheTTL = seconds
             default: ignoredKeys.append(key)
             }
         }

@@ -25,7 +25,8 @@ public struct WharfServer: Sendable {
         for key in configuration.ignoredKeys {
             logger.warning("configuration key is not supported by Wharf and is ignored", metadata: ["key": "\(key)"])
         }
-        let store = try await MetadataStore.open(uri: configuration.databaseURI, defaultSQLitePath: configuration.sqlitePath, logger: logger)
+        let store = try await MetadataStore.open(uri: configuration.databaseURI, defaultSQLitePath: configuration.sqlitePath,
+                                                lookupCacheTTL: configuration.lookupCacheTTL, logger: logger)
         let blobs = try FilesystemBlobStore(root: configuration.effectiveStoragePath)
         let authenticator = Authenticator(store: store, superUsers: configuration.superUsers)
         let tokens = try await RegistryTokenService(keyPath: configuration.signingKeyPath, issuer: "quay",

@@ -112,4 +112,26 @@ final class MetadataStoreTests: XCTestCase {
             XCTAssertEqual(catalog.count, 65)
         }
     }
+
+    func testLookupCacheSeesLocalWritesAtOnceAndOtherNodesAfterItsLifetime() async throws {
+        let path = NSTemporaryDirectory() + "wharf-cache-\(UUID().uuidString).db"
+        let nodeA = try await MetadataStore.open(uri: nil, defaultSQLitePath: path, lookupCacheTTL: 0.5, logger: Logger(label: "a"))
+        let nodeB = try await MetadataStore.open(uri: nil, defaultSQLitePath: path, lookupCacheTTL: 0.5, logger: Logger(label: "b"))
+        let user = try await nodeA.createUser(username: "alice", email: nil, passwordHash: nil)
+        let repository = try await nodeA.createRepository(namespaceID: user.id, name: "app", visibility: .private, creatorID: user.id)
+        let first = try await nodeA.putManifest(manifest(repository.id, "a"), target: .tag("v1"))
+        let seen = try await nodeA.repositoryAndTaggedManifest(namespace: "alice", name: "app", tag: "v1")
+        XCTAssertEqual(seen?.1?.id, first.id)
+
+        let second = try await nodeA.putManifest(manifest(repository.id, "b"), target: .tag("v1"))
+        let afterLocalWrite = try await nodeA.repositoryAndTaggedManifest(namespace: "alice", name: "app", tag: "v1")
+        XCTAssertEqual(afterLocalWrite?.1?.id, second.id, "a node reads its own writes at once")
+
+        let third = try await nodeB.putManifest(manifest(repository.id, "c"), target: .tag("v1"))
+        try await Task.sleep(for: .milliseconds(600))
+        let afterLifetime = try await nodeA.repositoryAndTaggedManifest(namespace: "alice", name: "app", tag: "v1")
+        XCTAssertEqual(afterLifetime?.1?.id, third.id, "another node's write shows once the cache entry has expired")
+        try await nodeA.shutdown()
+        try await nodeB.shutdown()
+    }
 }
