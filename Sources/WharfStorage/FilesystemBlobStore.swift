@@ -116,7 +116,7 @@ public struct FilesystemBlobStore: BlobStore {
         guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open", errno: errno) }
         let reader = FileChunkReader(file: FileDescriptorBox(fd), offset: range?.lowerBound ?? 0,
                                      end: range.map { $0.upperBound + 1 } ?? Int64.max, chunkSize: chunkSize)
-        return BlobByteStream(unfolding: { try reader.next() })
+        return BlobByteStream(next: { try reader.next() })
     }
 }
 
