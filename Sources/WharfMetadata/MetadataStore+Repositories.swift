@@ -87,6 +87,11 @@ extension MetadataStore {
         }.flatMap(RepositoryRole.init(rawValue:))
     }
 
+    /// Makes a repository public or private.
+    public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
+        try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")
+    }
+
     /// Sets `last_modified` of a repository (after a push).
     public func touchRepository(id: Int64) async throws {
         try await run("UPDATE repository SET last_modified_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)")

@@ -553,6 +553,54 @@ final class RegistryProtocolTests: XCTestCase {
         }
     }
 
+    func testPublicRepositoriesArePulledAnonymously() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            try await server.user("alice")
+            try await server.run { client in
+                let manifest = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/open", tag: "v1")
+                let repository = try await server.server.store.repository(namespace: "alice", name: "open")
+                try await server.server.store.setVisibility(repositoryID: try XCTUnwrap(repository).id, .public)
+
+                let pulled = try await client.execute(uri: "/v2/alice/open/manifests/v1", method: .get)
+                XCTAssertEqual(pulled.status, .ok)
+                XCTAssertEqual(Data(pulled.body.readableBytesView), manifest)
+                let push = try await client.execute(uri: "/v2/alice/open/blobs/uploads/", method: .post)
+                XCTAssertEqual(push.status, .unauthorized, "public means pull, not push")
+
+                let service = server.configuration.effectiveServerHostname
+                let token = try await client.execute(uri: "/v2/auth?service=\(service)&scope=repository:alice/open:pull,push", method: .get)
+                XCTAssertEqual(token.status, .ok)
+                let claims = try Self.claims(of: try XCTUnwrap(token.json["token"] as? String))
+                XCTAssertEqual(claims["sub"] as? String, "(anonymous)")
+                XCTAssertEqual((claims["access"] as? [[String: Any]])?.first?["actions"] as? [String], ["pull"])
+                let bob = try await client.execute(uri: "/v2/auth?service=\(service)", method: .get)
+                XCTAssertEqual(bob.status, .unauthorized, "an anonymous token request names a scope")
+            }
+        }
+    }
+
+    func testSha512Digests() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            try await server.user("alice")
+            try await server.run { client in
+                let bytes = Data("sha512 content".utf8)
+                let digest = Digest.of(bytes, algorithm: .sha512)
+                let put = try await client.execute(uri: "/v2/alice/app/blobs/uploads/?digest=\(digest)", method: .post,
+                                                   headers: Auth.alice, body: ByteBuffer(bytes: bytes))
+                XCTAssertEqual(put.status, .created, put.text)
+                let get = try await client.execute(uri: "/v2/alice/app/blobs/\(digest)", method: .get, headers: Auth.alice)
+                XCTAssertEqual(Data(get.body.readableBytesView), bytes)
+                XCTAssertEqual(get.header("Docker-Content-Digest"), digest.description)
+                let wrong = Digest.of(Data("other".utf8), algorithm: .sha512)
+                let mismatch = try await client.execute(uri: "/v2/alice/app/blobs/uploads/?digest=\(wrong)", method: .post,
+                                                        headers: Auth.alice, body: ByteBuffer(bytes: bytes))
+                XCTAssertEqual(mismatch.errorCode, "DIGEST_INVALID")
+            }
+        }
+    }
+
     static func claims(of token: String) throws -> [String: Any] { try part(token, 1) }
     static func header(of token: String) throws -> [String: Any] { try part(token, 0) }
 
