@@ -87,6 +87,16 @@ extension MetadataStore {
         }.flatMap(RepositoryRole.init(rawValue:))
     }
 
+    /// Grants `role` on a repository to an account (replacing any role it had there).
+    public func setPermission(repositoryID: Int64, accountID: Int64, role: RepositoryRole) async throws {
+        try await pool.transaction { db in
+            try await db.raw("DELETE FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").run()
+            try await db.raw("""
+                INSERT INTO repository_permission (repository_id, account_id, role) VALUES (\(bind: repositoryID), \(bind: accountID), \(bind: role.rawValue))
+                """).run()
+        }
+    }
+
     /// Makes a repository public or private.
     public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")

@@ -560,7 +560,8 @@ final class RegistryProtocolTests: XCTestCase {
             try await server.run { client in
                 let manifest = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/open", tag: "v1")
                 let repository = try await server.server.store.repository(namespace: "alice", name: "open")
-                try await server.server.store.setVisibility(repositoryID: try XCTUnwrap(repository).id, .public)
+                let open = try XCTUnwrap(repository)
+                try await server.server.store.setVisibility(repositoryID: open.id, .public)
 
                 let pulled = try await client.execute(uri: "/v2/alice/open/manifests/v1", method: .get)
                 XCTAssertEqual(pulled.status, .ok)
@@ -597,6 +598,77 @@ final class RegistryProtocolTests: XCTestCase {
                 let mismatch = try await client.execute(uri: "/v2/alice/app/blobs/uploads/?digest=\(wrong)", method: .post,
                                                         headers: Auth.alice, body: ByteBuffer(bytes: bytes))
                 XCTAssertEqual(mismatch.errorCode, "DIGEST_INVALID")
+            }
+        }
+    }
+
+    func testRepositoryRolesDecidePullPushAndDelete() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            try await server.user("alice")
+            let bob = try await server.user("bob")
+            try await server.run { client in
+                _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/shared", tag: "v1")
+                let store = server.server.store
+                let found = try await store.repository(namespace: "alice", name: "shared")
+                let repository = try XCTUnwrap(found)
+                let bobCalls = RegistryCalls(client: client, auth: Auth.bob)
+
+                try await store.setPermission(repositoryID: repository.id, accountID: bob.id, role: .read)
+                let pull = try await client.execute(uri: "/v2/alice/shared/manifests/v1", method: .get, headers: Auth.bob)
+                XCTAssertEqual(pull.status, .ok)
+                let catalog = try await client.execute(uri: "/v2/_catalog", method: .get, headers: Auth.bob)
+                XCTAssertEqual(catalog.json["repositories"] as? [String], ["alice/shared"])
+                let readerPush = try await client.execute(uri: "/v2/alice/shared/blobs/uploads/", method: .post, headers: Auth.bob)
+                XCTAssertEqual(readerPush.status, .unauthorized)
+                let readerDelete = try await client.execute(uri: "/v2/alice/shared/manifests/v1", method: .delete, headers: Auth.bob)
+                XCTAssertEqual(readerDelete.status, .unauthorized)
+
+                try await store.setPermission(repositoryID: repository.id, accountID: bob.id, role: .write)
+                _ = try await bobCalls.pushImage("alice/shared", tag: "from-bob", layer: "bob's layer")
+                let writerDelete = try await client.execute(uri: "/v2/alice/shared/manifests/from-bob", method: .delete, headers: Auth.bob)
+                XCTAssertEqual(writerDelete.status, .accepted)
+            }
+        }
+    }
+
+    func testDockerSchema2ManifestAndManifestList() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            try await server.user("alice")
+            try await server.run { client in
+                let calls = RegistryCalls(client: client, auth: Auth.alice)
+                let config = Fixtures.blob("{\"architecture\":\"amd64\",\"os\":\"linux\"}")
+                let layer = Fixtures.blob("docker layer")
+                try await calls.pushBlob("alice/docker", config)
+                try await calls.pushBlob("alice/docker", layer)
+                let image = try JSONSerialization.data(withJSONObject: [
+                    "schemaVersion": 2, "mediaType": MediaType.dockerManifest,
+                    "config": ["mediaType": "application/vnd.docker.container.image.v1+json", "digest": config.digest.description,
+                               "size": config.bytes.readableBytes],
+                    "layers": [["mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "digest": layer.digest.description,
+                                "size": layer.bytes.readableBytes]],
+                ] as [String: Any])
+                let imageDigest = Digest.of(image).description
+                let pushedImage = try await calls.putManifest("alice/docker", imageDigest, image, type: MediaType.dockerManifest)
+                XCTAssertEqual(pushedImage.status, .created, pushedImage.text)
+                let list = try JSONSerialization.data(withJSONObject: [
+                    "schemaVersion": 2, "mediaType": MediaType.dockerManifestList,
+                    "manifests": [["mediaType": MediaType.dockerManifest, "digest": imageDigest, "size": image.count,
+                                   "platform": ["architecture": "amd64", "os": "linux"]]],
+                ] as [String: Any])
+                let pushedList = try await calls.putManifest("alice/docker", "latest", list, type: MediaType.dockerManifestList)
+                XCTAssertEqual(pushedList.status, .created, pushedList.text)
+
+                let asList = try await client.execute(uri: "/v2/alice/docker/manifests/latest", method: .get,
+                                                      headers: Auth.alice.adding("Accept", MediaType.dockerManifestList))
+                XCTAssertEqual(asList.header("Content-Type"), MediaType.dockerManifestList)
+                XCTAssertEqual(Data(asList.body.readableBytesView), list)
+                let oldClient = try await client.execute(uri: "/v2/alice/docker/manifests/latest", method: .get,
+                                                         headers: Auth.alice.adding("Accept", MediaType.dockerManifest))
+                XCTAssertEqual(oldClient.header("Docker-Content-Digest"), imageDigest, "a client without list support gets the amd64 image")
+                let child = try await client.execute(uri: "/v2/alice/docker/manifests/\(imageDigest)", method: .get, headers: Auth.alice)
+                XCTAssertEqual(child.status, .ok, "a list's child stays reachable by digest")
             }
         }
     }
