@@ -5,6 +5,8 @@ import WharfMetadata
 public enum AccountError: Error, Sendable, Equatable {
     case invalid(String)
     case alreadyExists(String)
+    /// The registry already has users (the first-user endpoint only works on an empty one).
+    case notFirstUser
 }
 
 /// Quay's rules for user names, passwords and e-mail addresses.
@@ -46,15 +48,17 @@ public struct AccountService: Sendable {
         self.store = store
     }
 
-    /// Validates and creates a user with a bcrypt-hashed password.
-    public func createUser(username: String, password: String, email: String?) async throws -> AccountRecord {
+    /// Validates and creates a user with a bcrypt-hashed password; with `onlyIfFirst`, only while the
+    /// registry has no user at all.
+    public func createUser(username: String, password: String, email: String?, onlyIfFirst: Bool = false) async throws -> AccountRecord {
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(password)
         if let email { try AccountRules.validateEmail(email) }
         let hash = try await Secrets.hashPassword(password)
         do {
-            return try await store.createUser(username: username, email: email, passwordHash: hash)
+            return try await store.createUser(username: username, email: email, passwordHash: hash, onlyIfFirst: onlyIfFirst)
         } catch MetadataError.conflict {
+            if onlyIfFirst, try await store.userCount() > 0 { throw AccountError.notFirstUser }
             throw AccountError.alreadyExists("A user or organization with this name already exists")
         }
     }

@@ -21,9 +21,11 @@ public struct RegistryTokenContext: Codable, Sendable, Equatable {
     public var entityReference: String?
     public var kind: String
     public var user: String?
+    /// The OAuth scopes of the credential the token was issued for (space-separated), when it was scoped.
+    public var scopes: String?
 
     enum CodingKeys: String, CodingKey {
-        case version, kind, user
+        case version, kind, user, scopes
         case entityKind = "entity_kind"
         case entityReference = "entity_reference"
     }

@@ -28,22 +28,29 @@ public final class RegistryTokenService: Sendable {
         self.issuer = issuer
         self.audience = audience
         self.store = store
-        let privateKey: _RSA.Signing.PrivateKey
-        if let pem = try? String(contentsOfFile: keyPath, encoding: .utf8) {
-            privateKey = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
-        } else {
-            privateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            let directory = (keyPath as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: keyPath, contents: Data(privateKey.pemRepresentation.utf8),
-                                           attributes: [.posixPermissions: 0o600])
-        }
+        let privateKey = try Self.loadOrCreateKey(at: keyPath)
         let publicPEM = privateKey.publicKey.pemRepresentation
         kid = String(SHA256.hash(data: privateKey.publicKey.derRepresentation).hexString.prefix(32))
         keys = JWTKeyCollection()
         await keys.add(rsa: try Insecure.RSA.PrivateKey(backing: privateKey), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
         knownKids.withLockedValue { _ = $0.insert(kid) }
         try await store.saveServiceKey(kid: kid, service: issuer, publicKeyPEM: publicPEM)
+    }
+
+    /// Reads the signing key; creates it only when the file does not exist, writing it with mode 0600 from
+    /// the start (never readable by others, never overwriting a key that failed to load).
+    static func loadOrCreateKey(at path: String) throws -> _RSA.Signing.PrivateKey {
+        if FileManager.default.fileExists(atPath: path) {
+            return try _RSA.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: path, encoding: .utf8))
+        }
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteFileExists) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(key.pemRepresentation.utf8))
+        try handle.synchronize()
+        return key
     }
 
     /// Signs a token for `identity` granting `access`.
@@ -56,7 +63,8 @@ public final class RegistryTokenService: Sendable {
             context: RegistryTokenContext(version: 2, entityKind: identity.kind.rawValue,
                                           entityReference: identity.account?.uuid,
                                           kind: identity.kind == .oauthToken ? "oauth" : identity.kind.rawValue,
-                                          user: identity.account?.username))
+                                          user: identity.account?.username,
+                                          scopes: identity.scopes.map(Scope.render)))
         var header = JWTHeader()
         header.typ = "JWT"
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid), header: header)

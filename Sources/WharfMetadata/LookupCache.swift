@@ -10,7 +10,7 @@ final class LookupCache: Sendable {
 
     private let ttl: TimeInterval
     private let capacity = 10_000
-    private let entries = NIOLockedValueBox([String: (entry: Entry, expires: Date)]())
+    private let state = NIOLockedValueBox((generation: 0, entries: [String: (entry: Entry, expires: Date)]()))
 
     init(ttl: TimeInterval) {
         self.ttl = ttl
@@ -20,24 +20,33 @@ final class LookupCache: Sendable {
 
     func get(_ key: String) -> Entry? {
         guard isEnabled else { return nil }
-        return entries.withLockedValue { entries in
-            guard let hit = entries[key] else { return nil }
+        return state.withLockedValue { state in
+            guard let hit = state.entries[key] else { return nil }
             if hit.expires > Date() { return hit.entry }
-            entries[key] = nil
+            state.entries[key] = nil
             return nil
         }
     }
 
-    func put(_ key: String, _ entry: Entry) {
+    /// The number of times the cache was emptied; read it before a lookup and pass it to `put`.
+    var generation: Int { state.withLockedValue { $0.generation } }
+
+    /// Stores a lookup made when the cache was at `generation`; dropped if a write emptied the cache since,
+    /// because the lookup may then predate that write.
+    func put(_ key: String, _ entry: Entry, generation: Int) {
         guard isEnabled else { return }
-        entries.withLockedValue { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (entry, Date().addingTimeInterval(ttl))
+        state.withLockedValue { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = (entry, Date().addingTimeInterval(ttl))
         }
     }
 
     func removeAll() {
         guard isEnabled else { return }
-        entries.withLockedValue { $0.removeAll(keepingCapacity: true) }
+        state.withLockedValue { state in
+            state.generation += 1
+            state.entries.removeAll(keepingCapacity: true)
+        }
     }
 }

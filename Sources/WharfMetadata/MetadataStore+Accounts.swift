@@ -13,9 +13,15 @@ extension MetadataStore {
         }
     }
 
-    /// Creates a user; throws `conflict` when the name is taken.
-    public func createUser(username: String, email: String?, passwordHash: String?) async throws -> AccountRecord {
+    /// Creates a user; throws `conflict` when the name is taken, or with `onlyIfFirst` when any user exists
+    /// (checked in the same transaction, so two concurrent "first" users cannot both be created).
+    public func createUser(username: String, email: String?, passwordHash: String?, onlyIfFirst: Bool = false) async throws -> AccountRecord {
         try await pool.transaction { db in
+            if onlyIfFirst {
+                let users = try await db.raw("SELECT COUNT(*) AS n FROM account WHERE is_organization = FALSE AND is_robot = FALSE")
+                    .first(decodingColumn: "n", as: Int.self) ?? 0
+                guard users == 0 else { throw MetadataError.conflict("users exist") }
+            }
             let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: username)").first()
             guard taken == nil else { throw MetadataError.conflict("The username already exists") }
             return try await db.raw("""

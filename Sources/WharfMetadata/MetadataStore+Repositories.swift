@@ -20,8 +20,9 @@ extension MetadataStore {
     public func repositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
         let key = "\(namespace)/\(name):\(tag)"
         if let hit = lookups.get(key) { return (hit.repository, hit.manifest) }
+        let generation = lookups.generation
         let found = try await lookUpRepositoryAndTaggedManifest(namespace: namespace, name: name, tag: tag)
-        if let found { lookups.put(key, (found.0, found.1)) }
+        if let found { lookups.put(key, (found.0, found.1), generation: generation) }
         return found
     }
 
@@ -54,23 +55,23 @@ extension MetadataStore {
     public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
         try await pool.transaction { db in
             let now = Self.nowMs()
-            let existing = try await db.raw("SELECT id FROM repository WHERE namespace_id = \(bind: namespaceID) AND name = \(bind: name)")
-                .first(decoding: IDRow.self, with: decoder)
+            let inserted = try await db.raw("""
+                INSERT INTO repository (namespace_id, name, visibility, created_ms, last_modified_ms)
+                VALUES (\(bind: namespaceID), \(bind: name), \(bind: visibility.rawValue), \(bind: now), \(bind: now))
+                ON CONFLICT (namespace_id, name) DO NOTHING RETURNING id
+                """).first(decoding: IDRow.self, with: decoder)
             let id: Int64
-            if let existing {
-                id = existing.id
-            } else {
-                id = try await db.raw("""
-                    INSERT INTO repository (namespace_id, name, visibility, created_ms, last_modified_ms)
-                    VALUES (\(bind: namespaceID), \(bind: name), \(bind: visibility.rawValue), \(bind: now), \(bind: now))
-                    RETURNING id
-                    """).first(decoding: IDRow.self, with: decoder)!.id
+            if let inserted {
+                id = inserted.id
                 if let creatorID {
                     try await db.raw("""
                         INSERT INTO repository_permission (repository_id, account_id, role)
                         VALUES (\(bind: id), \(bind: creatorID), 'admin')
                         """).run()
                 }
+            } else {
+                id = try await db.raw("SELECT id FROM repository WHERE namespace_id = \(bind: namespaceID) AND name = \(bind: name)")
+                    .first(decoding: IDRow.self, with: decoder)!.id
             }
             return try await db.raw("""
                 SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id WHERE r.id = \(bind: id)
@@ -100,11 +101,6 @@ extension MetadataStore {
     /// Makes a repository public or private.
     public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")
-    }
-
-    /// Sets `last_modified` of a repository (after a push).
-    public func touchRepository(id: Int64) async throws {
-        try await run("UPDATE repository SET last_modified_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)")
     }
 
     /// Names (`namespace/name`) of the repositories `accountID` may read, in name order after `last`.

@@ -42,6 +42,7 @@ public struct QuayAPIError: Error, Sendable {
         switch error {
         case .invalid(let message): self = .invalidRequest(message)
         case .alreadyExists(let message): self = .message(400, message)
+        case .notFirstUser: self = .message(400, "Cannot initialize user in a non-empty database")
         }
     }
 

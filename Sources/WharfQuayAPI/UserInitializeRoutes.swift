@@ -42,7 +42,8 @@ public struct UserInitializeRoutes: Sendable {
         guard try await store.userCount() == 0 else {
             throw QuayAPIError.message(400, "Cannot initialize user in a non-empty database")
         }
-        let account = try await AccountService(store: store).createUser(username: body.username, password: body.password, email: body.email)
+        let account = try await AccountService(store: store).createUser(username: body.username, password: body.password,
+                                                                        email: body.email, onlyIfFirst: true)
         var token: String?
         if body.access_token == true {
             token = try await authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)

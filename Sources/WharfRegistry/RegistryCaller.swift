@@ -14,10 +14,15 @@ struct RegistryCaller: Sendable {
 }
 
 extension RegistryCaller {
-    /// The caller's account: from Basic credentials, or the user a bearer token was issued to.
-    func account(in store: MetadataStore) async throws -> AccountRecord? {
-        if let account = identity.account { return account }
-        guard let user = claims?.context.user else { return nil }
+    /// The account whose repositories the caller may list: from Basic credentials or the user a bearer
+    /// token was issued to; nil for anonymous callers and for credentials whose scopes allow no reads.
+    func catalogAccount(in store: MetadataStore) async throws -> AccountRecord? {
+        guard let claims else { return identity.repositoryRoleCap == nil ? nil : identity.account }
+        guard let user = claims.context.user else { return nil }
+        if let scopes = claims.context.scopes {
+            let scoped = Identity(kind: .oauthToken, account: nil, scopes: Scope.parseList(scopes), isSuperuser: false)
+            if scoped.repositoryRoleCap == nil { return nil }
+        }
         return try await store.account(named: user)
     }
 }

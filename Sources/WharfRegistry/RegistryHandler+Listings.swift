@@ -32,7 +32,7 @@ extension RegistryHandler {
         let n = pageSize(request)
         let last = request.query("last")
         var names: [String] = []
-        if n > 0, let account = try await caller.account(in: store) {
+        if n > 0, let account = try await caller.catalogAccount(in: store) {
             names = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
         }
         var headers = HTTPFields()

@@ -21,6 +21,9 @@ extension RegistryHandler {
         case .bearer:
             throw RegistryError(.unauthorized, status: 401, "the token endpoint takes Basic credentials")
         case nil:
+            if request.headers[.authorization] != nil {
+                throw RegistryError(.unauthorized, status: 401, "unsupported Authorization header")
+            }
             identity = .anonymous
         }
         let scopes = request.queryAll("scope").flatMap { $0.split(separator: " ").map(String.init) }

@@ -17,7 +17,6 @@ public struct RegistryHandler: Sendable {
     let store: MetadataStore
     let blobs: any BlobStore
     let tokens: RegistryTokenService
-    let permissions: PermissionResolver
     let logger: Logger
 
     public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore,
@@ -27,8 +26,8 @@ public struct RegistryHandler: Sendable {
         self.blobs = blobs
         self.tokens = tokens
         self.logger = logger
-        permissions = PermissionResolver(store: store)
-        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions)
+        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens,
+                                        permissions: PermissionResolver(store: store))
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
     }
 

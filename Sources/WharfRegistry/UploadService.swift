@@ -41,7 +41,12 @@ struct UploadService: Sendable {
                                 headers: [("Range", Self.rangeHeader(size: offset)), ("Docker-Upload-UUID", upload.uuid)])
         }
         var hasher = try await hasher(for: upload)
-        let appender = try await blobs.appendToUpload(id: upload.uuid, at: offset)
+        let appender: any UploadAppender
+        do {
+            appender = try await blobs.appendToUpload(id: upload.uuid, at: offset)
+        } catch BlobStoreError.busy {
+            throw Self.busy(upload)
+        }
         var written: Int64 = 0
         do {
             for try await buffer in body {
@@ -94,7 +99,11 @@ struct UploadService: Sendable {
             try await cancel(upload)
             throw RegistryError.digestInvalid("provided digest did not match uploaded content (computed \(computed))", digest: digest.description)
         }
-        try await blobs.commitUpload(id: upload.uuid, as: digest)
+        do {
+            try await blobs.commitUpload(id: upload.uuid, as: digest, size: size)
+        } catch BlobStoreError.busy {
+            throw Self.busy(upload)
+        }
         try await store.linkUploadedBlob(repositoryID: repository.id, digest: digest.description, size: size,
                                          expiresMs: MetadataStore.nowMs() + configuration.temporaryLinkSeconds * 1000)
         try await store.deleteUpload(uuid: upload.uuid)
@@ -134,6 +143,12 @@ struct UploadService: Sendable {
         }
         guard remaining == 0 else { throw RegistryError(.blobUploadInvalid, status: 500, "staged upload data is missing") }
         return hasher
+    }
+
+    /// 416 for a request that finds the upload being written by another request.
+    static func busy(_ upload: UploadRecord) -> RegistryError {
+        RegistryError(.rangeInvalid, status: 416, "the upload is being written by another request",
+                      headers: [("Range", rangeHeader(size: upload.byteCount)), ("Docker-Upload-UUID", upload.uuid)])
     }
 
     /// The `Range` header value for an upload of `size` bytes (`0-<last byte>`, `0-0` when empty).

@@ -22,13 +22,16 @@ public protocol BlobStore: Sendable {
     func uploadedSize(id: String) async throws -> Int64?
 
     /// Opens the staged upload for appending at `offset` (the current staged size; later bytes are discarded).
+    /// The upload is held exclusively until the appender is closed: a concurrent append or commit fails
+    /// with `BlobStoreError.busy`.
     func appendToUpload(id: String, at offset: Int64) async throws -> any UploadAppender
 
     /// The staged bytes of an upload, to recompute its hash after a restart.
     func readUpload(id: String) async throws -> BlobByteStream
 
-    /// Makes the staged bytes durable and visible under `digest`; keeps the existing copy if there is one.
-    func commitUpload(id: String, as digest: Digest) async throws
+    /// Makes the first `size` staged bytes (the ones that were hashed) durable and visible under `digest`;
+    /// keeps the existing copy if there is one. Fails with `BlobStoreError.busy` while an append is open.
+    func commitUpload(id: String, as digest: Digest, size: Int64) async throws
 
     /// Discards a staged upload.
     func deleteUpload(id: String) async throws
@@ -66,5 +69,7 @@ public struct BlobByteStream: AsyncSequence, Sendable {
 /// Storage failures.
 public enum BlobStoreError: Error, Sendable {
     case notFound
+    /// Another request is writing the upload.
+    case busy
     case io(String, errno: Int32)
 }

@@ -50,8 +50,7 @@ public struct FilesystemBlobStore: BlobStore {
     }
 
     public func appendToUpload(id: String, at offset: Int64) async throws -> any UploadAppender {
-        let fd = open(uploadPath(id), O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open upload", errno: errno) }
+        let fd = try Self.openExclusively(uploadPath(id))
         guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
             let code = errno
             close(fd)
@@ -64,14 +63,12 @@ public struct FilesystemBlobStore: BlobStore {
         try Self.stream(path: uploadPath(id), range: nil, chunkSize: readChunkSize)
     }
 
-    public func commitUpload(id: String, as digest: Digest) async throws {
+    public func commitUpload(id: String, as digest: Digest, size: Int64) async throws {
         let source = uploadPath(id)
         let target = blobPath(digest)
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw BlobStoreError.notFound }
-        let synced = fsync(fd)
-        close(fd)
-        guard synced == 0 else { throw BlobStoreError.io("fsync", errno: errno) }
+        let fd = try Self.openExclusively(source)
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(size)) == 0, fsync(fd) == 0 else { throw BlobStoreError.io("fsync", errno: errno) }
         if Self.fileSize(target) != nil {
             unlink(source)
             return
@@ -92,6 +89,18 @@ public struct FilesystemBlobStore: BlobStore {
 
     public func delete(_ digest: Digest) async throws {
         unlink(blobPath(digest))
+    }
+
+    /// Opens a staged upload for writing under an exclusive lock, so two requests never write it at once.
+    static func openExclusively(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open upload", errno: errno) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            throw code == EWOULDBLOCK ? BlobStoreError.busy : BlobStoreError.io("lock upload", errno: code)
+        }
+        return fd
     }
 
     static func fileSize(_ path: String) -> Int64? {

@@ -673,6 +673,29 @@ final class RegistryProtocolTests: XCTestCase {
         }
     }
 
+    func testCatalogHonoursTokenScopes() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            try await server.run { client in
+                _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/secret", tag: "v1")
+                let authenticator = server.server.authenticator
+                let userOnly = try await authenticator.mintOAuthToken(for: alice, scopes: [.userRead], lifetime: 600)
+                let reader = try await authenticator.mintOAuthToken(for: alice, scopes: [.repoRead], lifetime: 600)
+                let service = server.configuration.effectiveServerHostname
+                for (token, expected) in [(userOnly, [String]()), (reader, ["alice/secret"])] {
+                    let basic = try await client.execute(uri: "/v2/_catalog", method: .get, headers: .basic("$oauthtoken", token))
+                    XCTAssertEqual(basic.json["repositories"] as? [String], expected)
+                    let issued = try await client.execute(uri: "/v2/auth?service=\(service)&scope=registry:catalog:*", method: .get,
+                                                          headers: .basic("$oauthtoken", token))
+                    let bearer = try XCTUnwrap(issued.json["token"] as? String)
+                    let viaToken = try await client.execute(uri: "/v2/_catalog", method: .get, headers: [.authorization: "Bearer \(bearer)"])
+                    XCTAssertEqual(viaToken.json["repositories"] as? [String], expected)
+                }
+            }
+        }
+    }
+
     static func claims(of token: String) throws -> [String: Any] { try part(token, 1) }
     static func header(of token: String) throws -> [String: Any] { try part(token, 0) }
 

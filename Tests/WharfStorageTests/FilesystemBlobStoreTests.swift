@@ -346,3 +346,36 @@ final class FilesystemBlobStoreTests: XCTestCase {
         XCTAssertEqual(read.bytes, content)
     }
 }
+
+/// An upload is written by one request at a time.
+final class UploadExclusivityTests: XCTestCase {
+    func testConcurrentAppendAndCommitAreRefusedWhileAnAppendIsOpen() async throws {
+        let root = NSTemporaryDirectory() + "wharf-excl-\(UUID().uuidString)"
+        let store = try FilesystemBlobStore(root: root)
+        try await store.createUpload(id: "u")
+        let first = try await store.appendToUpload(id: "u", at: 0)
+        try await first.write(ByteBuffer(string: "hashed"))
+        do {
+            _ = try await store.appendToUpload(id: "u", at: 0)
+            XCTFail("a second writer got the upload")
+        } catch BlobStoreError.busy {}
+        let digest = Digest.of(Data("hashed".utf8))
+        do {
+            try await store.commitUpload(id: "u", as: digest, size: 6)
+            XCTFail("committed while a writer was still appending")
+        } catch BlobStoreError.busy {}
+        try await first.write(ByteBuffer(string: " and more"))
+        try await first.close()
+        try await store.commitUpload(id: "u", as: digest, size: 6)
+        let size = try await store.size(of: digest)
+        XCTAssertEqual(size, 6, "only the hashed bytes become the blob")
+    }
+}
+
+extension FilesystemBlobStore {
+    /// Commits every staged byte (the tests hash what they staged).
+    func commitUpload(id: String, as digest: Digest) async throws {
+        let size = try await uploadedSize(id: id) ?? 0
+        try await commitUpload(id: id, as: digest, size: size)
+    }
+}
