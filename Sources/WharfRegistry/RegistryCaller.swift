@@ -114,10 +114,25 @@ struct RegistryAuthorizer: Sendable {
                                 detail: ["name": rawName, "action": action.rawValue])
         }
         if let repository = access.repository { return repository }
-        if action == .push, let namespace = access.creatableIn {
-            return try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
-                                                    visibility: .private, creatorID: caller.identity.account?.id)
-        }
+        if action == .push, let repository = try await createOnPush(access, caller: caller) { return repository }
         throw RegistryError.nameUnknown(rawName)
+    }
+
+    /// The token endpoint's rule: of the `requested` actions on `rawName`, those the caller may perform.
+    /// A push into a repository the caller may create creates it now (private, as Quay does); on a
+    /// repository that does not exist nothing is granted otherwise.
+    func grant(_ requested: [String], caller: RegistryCaller, name rawName: String) async throws -> [String] {
+        let access = try await access(caller, to: rawName)
+        let granted = requested.filter { name in RegistryAction(rawValue: name).map(access.actions.contains) ?? false }
+        guard access.repository == nil else { return granted }
+        if granted.contains(RegistryAction.push.rawValue), try await createOnPush(access, caller: caller) != nil { return granted }
+        return []
+    }
+
+    /// Creates the repository of a first push when the caller may create it there; nil otherwise.
+    private func createOnPush(_ access: RepositoryAccess, caller: RegistryCaller) async throws -> RepositoryRecord? {
+        guard let namespace = access.creatableIn else { return nil }
+        return try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
+                                                visibility: .private, creatorID: caller.identity.account?.id)
     }
 }

@@ -17,12 +17,8 @@ extension RegistryHandler {
         let repository = try await authorizer.require(.pull, caller: caller, name: name)
         let n = pageSize(request)
         let last = request.query("last")
-        var tags = n == 0 ? [] : try await store.tagNames(repositoryID: repository.id, after: last, limit: n + 1)
-        var headers = HTTPFields()
-        if tags.count > n {
-            tags.removeLast()
-            headers[.link] = "</v2/\(name)/tags/list?n=\(n)&last=\(Self.queryEscape(tags.last!))>; rel=\"next\""
-        }
+        let fetched = n == 0 ? [] : try await store.tagNames(repositoryID: repository.id, after: last, limit: n + 1)
+        let (tags, headers) = Self.page(fetched, n: n) { "/v2/\(name)/tags/list?n=\(n)&last=\(Self.queryEscape($0))" }
         struct Body: Encodable { let name: String; let tags: [String] }
         return Responses.json(.ok, encoding: Body(name: name, tags: tags), headers: headers)
     }
@@ -31,15 +27,11 @@ extension RegistryHandler {
     func catalog(_ request: Request, caller: RegistryCaller) async throws -> Response {
         let n = pageSize(request)
         let last = request.query("last")
-        var names: [String] = []
+        var fetched: [String] = []
         if n > 0, let account = try await caller.catalogAccount(in: store) {
-            names = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
+            fetched = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
         }
-        var headers = HTTPFields()
-        if names.count > n {
-            names.removeLast()
-            headers[.link] = "</v2/_catalog?n=\(n)&last=\(Self.queryEscape(names.last!))>; rel=\"next\""
-        }
+        let (names, headers) = Self.page(fetched, n: n) { "/v2/_catalog?n=\(n)&last=\(Self.queryEscape($0))" }
         struct Body: Encodable { let repositories: [String] }
         return Responses.json(.ok, encoding: Body(repositories: names), headers: headers)
     }
@@ -62,6 +54,13 @@ extension RegistryHandler {
         var headers = HTTPFields()
         if artifactType != nil { headers[.ociFiltersApplied] = "artifactType" }
         return Responses.json(.ok, try encoder.encode(Index(manifests: descriptors)), headers: headers, contentType: MediaType.ociIndex)
+    }
+
+    /// A page fetched with one row too many: the first `n` rows, and a `Link` to the next page (built from
+    /// the last row shown) when the extra row shows there is one.
+    static func page(_ fetched: [String], n: Int, next: (String) -> String) -> ([String], HTTPFields) {
+        guard fetched.count > n, let last = fetched.prefix(n).last else { return (Array(fetched.prefix(n)), [:]) }
+        return (Array(fetched.prefix(n)), [.link: "<\(next(last))>; rel=\"next\""])
     }
 
     static func queryEscape(_ value: String) -> String {

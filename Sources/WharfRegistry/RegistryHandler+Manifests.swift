@@ -79,14 +79,14 @@ extension RegistryHandler {
             throw RegistryError(.manifestInvalid, status: 400, "invalid tag or digest", detail: ["reference": raw])
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maximumManifestSize {
-            throw RegistryError(.sizeInvalid, status: 413, "manifest exceeds the maximum size of \(configuration.maximumManifestSize) bytes")
+            throw manifestTooLarge
         }
         var body = request
         let buffer: ByteBuffer
         do {
             buffer = try await body.collectBody(upTo: configuration.maximumManifestSize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw RegistryError(.sizeInvalid, status: 413, "manifest exceeds the maximum size of \(configuration.maximumManifestSize) bytes")
+            throw manifestTooLarge
         }
         let bytes = Data(buffer.readableBytesView)
         let parsed: ParsedManifest
@@ -130,6 +130,10 @@ extension RegistryHandler {
         var headers: HTTPFields = [.location: path(name, "manifests/\(digest)"), .dockerContentDigest: digest.description]
         if let subject = parsed.subject { headers[.ociSubject] = subject.digest }
         return Responses.empty(.created, headers: headers)
+    }
+
+    private var manifestTooLarge: RegistryError {
+        RegistryError(.sizeInvalid, status: 413, "manifest exceeds the maximum size of \(configuration.maximumManifestSize) bytes")
     }
 
     /// `DELETE /v2/<name>/manifests/<reference>`: by digest, ends every tag pointing at the manifest; by

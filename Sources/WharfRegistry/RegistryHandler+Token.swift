@@ -35,17 +35,7 @@ extension RegistryHandler {
         for scope in scopes {
             if scope.hasPrefix("registry:catalog:") { continue }
             let (name, requested) = try parseScope(scope)
-            let access = try await authorizer.access(caller, to: name)
-            var granted = requested.filter { action in
-                guard let registryAction = RegistryAction(rawValue: action) else { return false }
-                return access.actions.contains(registryAction)
-            }
-            if access.repository == nil, granted.contains("push"), let namespace = access.creatableIn {
-                _ = try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
-                                                     visibility: .private, creatorID: identity.account?.id)
-            } else if access.repository == nil {
-                granted = []
-            }
+            let granted = try await authorizer.grant(requested, caller: caller, name: name)
             grants.append(RegistryAccess(type: "repository", name: name, actions: granted))
         }
         let token = try await tokens.issue(for: identity, access: grants)

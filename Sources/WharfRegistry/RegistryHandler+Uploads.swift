@@ -13,7 +13,7 @@ extension RegistryHandler {
             let source = try? await authorizer.access(caller, to: from)
             if let source, source.actions.contains(.pull), let sourceRepository = source.repository,
                try await uploads.mount(digest, from: sourceRepository, into: repository) {
-                return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+                return blobCreated(name: name, digest: digest)
             }
         }
         if let raw = request.query("digest") {
@@ -26,7 +26,7 @@ extension RegistryHandler {
                 try? await uploads.cancel(upload)
                 throw error
             }
-            return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+            return blobCreated(name: name, digest: digest)
         }
         let id = try await uploads.start(in: repository)
         return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: 0))
@@ -73,7 +73,7 @@ extension RegistryHandler {
             throw RegistryError.digestInvalid("invalid digest", digest: raw)
         }
         try await uploads.complete(upload, digest: digest, lastChunk: request.body, repository: repository)
-        return Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
+        return blobCreated(name: name, digest: digest)
     }
 
     /// `DELETE /v2/<name>/blobs/uploads/<id>`: cancels the upload.
@@ -82,6 +82,11 @@ extension RegistryHandler {
         let upload = try await uploads.session(id, in: repository)
         try await uploads.cancel(upload)
         return Responses.empty(.noContent)
+    }
+
+    /// 201 for a blob now in the repository.
+    private func blobCreated(name: String, digest: Digest) -> Response {
+        Responses.empty(.created, headers: [.location: path(name, "blobs/\(digest)"), .dockerContentDigest: digest.description])
     }
 
     private func sessionHeaders(name: String, id: String, size: Int64) -> HTTPFields {
