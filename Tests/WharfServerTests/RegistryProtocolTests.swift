@@ -380,6 +380,9 @@ final class RegistryProtocolTests: XCTestCase {
                 let wrongPassword = try await client.execute(uri: "/v2/auth?service=\(service)&scope=repository:alice/app:pull",
                                                              method: .get, headers: .basic("alice", "nope-nope"))
                 XCTAssertEqual(wrongPassword.status, .unauthorized)
+                let malformed = try await client.execute(uri: "/v2/auth?service=\(service)&scope=repository:alice/app:pull",
+                                                         method: .get, headers: [.authorization: "Digest whatever"])
+                XCTAssertEqual(malformed.status, .unauthorized, "an unreadable Authorization header is refused, not taken as anonymous")
                 let forged = try await client.execute(uri: "/v2/alice/app/tags/list", method: .get,
                                                       headers: [.authorization: "Bearer \(token.dropLast(4))AAAA"])
                 XCTAssertEqual(forged.status, .unauthorized)
