@@ -9,7 +9,17 @@ struct WharfResponder: HTTPResponder {
     let registry: RegistryHandler
     let quay: QuayAPIHandler
 
+    /// Routes the request; an HTTP/1.0 client that asks to keep the connection is told it is kept
+    /// (RFC 9112 §9.3; Hummingbird keeps it open but does not say so, and such clients then wait for a close).
     func respond(to request: Request, context: Context) async throws -> Response {
+        var response = await route(request)
+        if request.headers[.connection]?.lowercased() == "keep-alive" {
+            response.headers[.connection] = "keep-alive"
+        }
+        return response
+    }
+
+    private func route(_ request: Request) async -> Response {
         let path = request.uri.path
         if RegistryHandler.handles(path) { return await registry.respond(to: request) }
         if QuayAPIHandler.handles(path) { return await quay.respond(to: request) }
