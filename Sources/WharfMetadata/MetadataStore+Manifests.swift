@@ -10,14 +10,6 @@ extension MetadataStore {
         "(t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: now))"
     }
 
-    /// The manifest a visible, alive tag points at.
-    public func manifest(repositoryID: Int64, tag: String) async throws -> ManifestRecord? {
-        try await first("""
-            SELECT \(Self.manifestColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
-            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
-            """, as: ManifestRecord.self)
-    }
-
     /// Whether the tag name has history rows (it was deleted or has expired).
     public func tagHasHistory(repositoryID: Int64, tag: String) async throws -> Bool {
         try await first("SELECT id FROM tag WHERE repository_id = \(bind: repositoryID) AND name = \(bind: tag) AND hidden = FALSE LIMIT 1",

@@ -30,24 +30,17 @@ extension MetadataStore {
         let now = Self.nowMs()
         return try await pool.withDatabase { db in
             guard let row = try await db.raw("""
-                SELECT \(Self.repositoryColumns), m.id AS m_id, m.digest, m.media_type, m.manifest_bytes, m.size,
-                       m.artifact_type, m.subject_digest, m.annotations_json
+                SELECT \(Self.repositoryColumns), m.id AS m_id, m.digest AS m_digest, m.media_type AS m_media_type,
+                       m.manifest_bytes AS m_manifest_bytes, m.size AS m_size, m.artifact_type AS m_artifact_type,
+                       m.subject_digest AS m_subject_digest, m.annotations_json AS m_annotations_json
                 FROM repository r JOIN account a ON a.id = r.namespace_id
                 LEFT JOIN tag t ON t.repository_id = r.id AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(Self.alive(now))
                 LEFT JOIN manifest m ON m.id = t.manifest_id
                 WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
                 """).first() else { return nil }
             let repository = try row.decode(model: RepositoryRecord.self, with: decoder)
-            guard let manifestID = try row.decode(column: "m_id", as: Int64?.self) else { return (repository, nil) }
-            let manifest = ManifestRecord(
-                id: manifestID, digest: try row.decode(column: "digest", as: String.self),
-                mediaType: try row.decode(column: "media_type", as: String.self),
-                manifestBytes: try row.decode(column: "manifest_bytes", as: String.self),
-                size: try row.decode(column: "size", as: Int64.self),
-                artifactType: try row.decode(column: "artifact_type", as: String?.self),
-                subjectDigest: try row.decode(column: "subject_digest", as: String?.self),
-                annotationsJson: try row.decode(column: "annotations_json", as: String?.self))
-            return (repository, manifest)
+            guard try row.decode(column: "m_id", as: Int64?.self) != nil else { return (repository, nil) }
+            return (repository, try row.decode(model: ManifestRecord.self, with: SQLRowDecoder(prefix: "m_")))
         }
     }
 
