@@ -2,7 +2,8 @@ import Foundation
 import NIOConcurrencyHelpers
 import WharfMetadata
 
-/// Checks credentials: user passwords, and OAuth access tokens (directly, or as the `$oauthtoken` user).
+/// Checks credentials: user passwords, robot tokens (`namespace+robot`), app-specific tokens (`$app`) and
+/// OAuth access tokens (directly, or as the `$oauthtoken` user).
 ///
 /// bcrypt is deliberately slow, so a successful check is remembered for a short time under a SHA-256 of
 /// the credentials; clients that send Basic credentials with every request pay for bcrypt once.
@@ -46,7 +47,29 @@ public final class Authenticator: Sendable {
 
     private func check(username: String, password: String) async throws -> Identity? {
         if username == "$oauthtoken" { return try await authenticate(oauthToken: password) }
+        if username == "$app" { return try await authenticate(appToken: password) }
+        if username.contains("+") { return try await authenticateRobot(username: username, token: password) }
         return try await authenticatePassword(username: username, password: password)
+    }
+
+    /// A robot logs in with its full name (`namespace+short`) and its token; its owner must be enabled.
+    private func authenticateRobot(username: String, token: String) async throws -> Identity? {
+        guard let robot = try await store.robot(named: username),
+              Secrets.constantTimeEquals(robot.tokenHash, Secrets.sha256Hex(token)),
+              let account = try await store.account(id: robot.accountId), account.enabled,
+              let owner = try await store.account(id: robot.ownerId), owner.enabled else { return nil }
+        try await store.touchRobot(accountID: robot.accountId)
+        return Identity(kind: .robot, account: account, scopes: nil, isSuperuser: false)
+    }
+
+    /// An application-specific token: its first half names it, its second half is the secret.
+    public func authenticate(appToken token: String) async throws -> Identity? {
+        guard let (name, secret) = AppTokenFormat.split(token), let record = try await store.appToken(named: name),
+              Secrets.constantTimeEquals(record.tokenHash, Secrets.sha256Hex(secret)) else { return nil }
+        if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
+        guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
+        try await store.touchAppToken(id: record.id)
+        return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
     }
 
     private func remember(_ identity: Identity?, under key: String) {
@@ -78,13 +101,30 @@ public final class Authenticator: Sendable {
     }
 
     /// Mints an OAuth access token for `account` and returns it; only its hash is stored.
-    public func mintOAuthToken(for account: AccountRecord, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> String {
+    public func mintOAuthToken(for account: AccountRecord, scopes: Set<Scope>, lifetime: TimeInterval?, applicationID: Int64? = nil) async throws -> String {
         let token = Secrets.randomToken(length: OAuthTokenFormat.length)
         let (name, code) = OAuthTokenFormat.split(token)!
         let expires = lifetime.map { MetadataStore.nowMs() + Int64($0 * 1000) }
         try await store.createAccessToken(accountID: account.id, tokenName: name, codeHash: Secrets.sha256Hex(code),
-                                          scopes: Scope.render(scopes), expiresMs: expires)
+                                          scopes: Scope.render(scopes), expiresMs: expires, applicationID: applicationID)
         return token
+    }
+
+    /// Forgets every remembered credential check (after a token or password is revoked or replaced on
+    /// this node; other nodes forget theirs within `cacheLifetime`).
+    public func forgetCachedCredentials() {
+        cache.withLockedValue { $0.removeAll() }
+    }
+
+    /// The identity of a signed-in session's account (a direct login: unscoped).
+    public func identity(ofSessionAccount accountID: Int64) async throws -> Identity? {
+        guard let account = try await store.account(id: accountID), account.enabled, !account.isOrganization, !account.isRobot else { return nil }
+        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
+    }
+
+    /// Checks a user's password without caching (for sign-in).
+    public func verifyPassword(username: String, password: String) async throws -> Identity? {
+        try await authenticatePassword(username: username, password: password)
     }
 
     /// Whether `username` is listed in `SUPER_USERS`.
@@ -96,6 +136,16 @@ enum OAuthTokenFormat {
     static let length = 40
 
     static func split(_ token: String) -> (name: String, code: String)? {
+        guard token.utf8.count == length else { return nil }
+        return (String(token.prefix(length / 2)), String(token.suffix(length / 2)))
+    }
+}
+
+/// Quay's app-specific token shape: 120 characters, the first 60 a lookup name, the last 60 the secret.
+public enum AppTokenFormat {
+    public static let length = 120
+
+    public static func split(_ token: String) -> (name: String, secret: String)? {
         guard token.utf8.count == length else { return nil }
         return (String(token.prefix(length / 2)), String(token.suffix(length / 2)))
     }

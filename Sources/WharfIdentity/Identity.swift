@@ -5,14 +5,18 @@ public struct Identity: Sendable {
     /// The kind of credential, with the names Quay puts in a registry token's `context.entity_kind`.
     public enum Kind: String, Sendable, Codable {
         case user
+        case robot
         case oauthToken = "oauthtoken"
+        case appSpecificToken = "appspecifictoken"
         case anonymous
     }
 
     public let kind: Kind
     public let account: AccountRecord?
-    /// Scopes that cap the caller's roles; nil when the credential is not scoped (a password login).
+    /// Scopes that cap the caller's roles; nil when the credential is not scoped (a password, a session,
+    /// a robot or an app token: Quay's "direct login").
     public let scopes: Set<Scope>?
+    /// Whether the account is listed in `SUPER_USERS` (see `actsAsSuperuser` for whether it may act so).
     public let isSuperuser: Bool
 
     public init(kind: Kind, account: AccountRecord?, scopes: Set<Scope>?, isSuperuser: Bool) {
@@ -32,6 +36,10 @@ public struct Identity: Sendable {
     /// Whether the credential's scopes allow `scope` (unscoped credentials allow everything).
     public func allows(_ scope: Scope) -> Bool { scopes?.contains(scope) ?? true }
 
+    /// Superuser powers need a superuser account and a credential that carries them (unscoped, or with
+    /// the `super:user` scope).
+    public var actsAsSuperuser: Bool { isSuperuser && allows(.superUser) }
+
     /// The highest repository role the credential's scopes allow.
     public var repositoryRoleCap: RepositoryRole? {
         guard let scopes else { return .admin }
@@ -40,4 +48,42 @@ public struct Identity: Sendable {
         if scopes.contains(.repoRead) { return .read }
         return nil
     }
+
+    /// The highest team role the credential's scopes allow (Quay: `org:admin` → admin,
+    /// `repo:create` → creator); nil when team roles count for nothing.
+    public var teamRoleCap: TeamRole? {
+        guard let scopes else { return .admin }
+        if scopes.contains(.orgAdmin) { return .admin }
+        if scopes.contains(.repoCreate) { return .creator }
+        return nil
+    }
+
+    /// Whether the credential may act on its own account: `admin` needs `user:admin`, `read` needs
+    /// `user:read` or `user:admin`.
+    public var userRoleCap: UserRole? {
+        guard let scopes else { return .admin }
+        if scopes.contains(.userAdmin) { return .admin }
+        if scopes.contains(.userRead) { return .read }
+        return nil
+    }
+
+    /// `repositoryRoleCap`'s cap applied to `role`.
+    public func capped(_ role: RepositoryRole?) -> RepositoryRole? {
+        guard let role, let cap = repositoryRoleCap else { return nil }
+        return min(role, cap)
+    }
+
+    /// `teamRoleCap`'s cap applied to `role`.
+    public func capped(_ role: TeamRole?) -> TeamRole? {
+        guard let role, let cap = teamRoleCap else { return nil }
+        return min(role, cap)
+    }
+}
+
+/// What a credential may do with its own user account.
+public enum UserRole: Int, Sendable, Comparable {
+    case read
+    case admin
+
+    public static func < (lhs: UserRole, rhs: UserRole) -> Bool { lhs.rawValue < rhs.rawValue }
 }

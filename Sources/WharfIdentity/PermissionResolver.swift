@@ -1,11 +1,16 @@
 import WharfMetadata
 
-/// Decides what an identity may do with a repository or in a namespace, following Quay's model.
+/// Decides what an identity may do with a repository, an organization or an account, following
+/// Quay's model: roles come from ownership, team membership and explicit grants, and the credential's
+/// scopes cap them.
 public struct PermissionResolver: Sendable {
     private let store: MetadataStore
+    /// `FEATURE_SUPERUSERS_FULL_ACCESS`: superusers may read and administer every namespace.
+    private let superusersFullAccess: Bool
 
-    public init(store: MetadataStore) {
+    public init(store: MetadataStore, superusersFullAccess: Bool = false) {
         self.store = store
+        self.superusersFullAccess = superusersFullAccess
     }
 
     /// The effective role of `identity` on `repository`, capped by its scopes; public repositories give
@@ -16,21 +21,64 @@ public struct PermissionResolver: Sendable {
             if repository.namespaceId == account.id {
                 role = .admin
             } else {
-                role = try await store.explicitRole(accountID: account.id, repositoryID: repository.id)
+                role = try await store.heldRoles(accountID: account.id, repository: repository).max()
             }
-            if let granted = role, let cap = identity.repositoryRoleCap {
-                role = min(granted, cap)
-            } else if identity.repositoryRoleCap == nil {
-                role = nil
-            }
+            role = identity.capped(role)
+            if bypassesChecks(identity) { role = .admin }
         }
         if repository.visibility == .public { role = max(role ?? .read, .read) }
         return role
     }
 
-    /// Whether `identity` may create repositories in `namespace` (their own namespace, for now).
-    public func mayCreateRepository(_ identity: Identity, in namespace: AccountRecord) -> Bool {
-        guard let account = identity.account, account.id == namespace.id, !namespace.isOrganization else { return false }
-        return identity.allows(.repoCreate) || identity.allows(.repoWrite) || identity.allows(.repoAdmin)
+    /// The caller's role in an organization (the highest role of its teams there), capped by its scopes.
+    public func teamRole(of identity: Identity, in organization: AccountRecord) async throws -> TeamRole? {
+        guard let account = identity.account else { return nil }
+        let roles = try await store.memberships(accountID: account.id)
+            .filter { $0.organizationId == organization.id }.map(\.role)
+        return identity.capped(roles.max())
+    }
+
+    /// Whether the caller administers the organization (an `admin` team, or a superuser with full access).
+    public func administers(_ identity: Identity, organization: AccountRecord) async throws -> Bool {
+        if bypassesChecks(identity) { return true }
+        return try await teamRole(of: identity, in: organization) == .admin
+    }
+
+    /// Whether the caller is in a team of the organization (a superuser with full access counts).
+    public func isMember(_ identity: Identity, of organization: AccountRecord) async throws -> Bool {
+        if bypassesChecks(identity) { return true }
+        return try await teamRole(of: identity, in: organization) != nil
+    }
+
+    /// Whether `identity` may create repositories in `namespace`: its own user namespace, or an
+    /// organization where it holds the `creator` or `admin` team role (scopes `repo:create`/`org:admin`).
+    public func mayCreateRepository(_ identity: Identity, in namespace: AccountRecord) async throws -> Bool {
+        guard let account = identity.account else { return false }
+        if namespace.isOrganization {
+            if bypassesChecks(identity) { return true }
+            return try await teamRole(of: identity, in: namespace).map { $0 >= .creator } ?? false
+        }
+        return account.id == namespace.id && identity.teamRoleCap.map { $0 >= .creator } ?? false
+    }
+
+    /// Whether the caller may administer the user account `username` (its own, with `user:admin`).
+    public func administersUser(_ identity: Identity, username: String) -> Bool {
+        identity.account?.username == username && !(identity.account?.isRobot ?? true) && identity.userRoleCap == .admin
+    }
+
+    /// Whether the caller may read its own account (`user:read` or `user:admin`).
+    public func readsUser(_ identity: Identity, username: String) -> Bool {
+        identity.account?.username == username && identity.userRoleCap != nil
+    }
+
+    /// Whether the caller administers `namespace`: its own user account, or an organization it administers.
+    public func administersNamespace(_ identity: Identity, _ namespace: AccountRecord) async throws -> Bool {
+        if namespace.isOrganization { return try await administers(identity, organization: namespace) }
+        return administersUser(identity, username: namespace.username) || bypassesChecks(identity)
+    }
+
+    /// Superusers skip repository and organization checks only with `FEATURE_SUPERUSERS_FULL_ACCESS`.
+    public func bypassesChecks(_ identity: Identity) -> Bool {
+        superusersFullAccess && identity.actsAsSuperuser
     }
 }

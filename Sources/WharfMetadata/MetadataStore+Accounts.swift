@@ -41,11 +41,13 @@ extension MetadataStore {
     }
 
     /// Stores an OAuth access token: `tokenName` (its public first part) and the hash of its secret part.
-    public func createAccessToken(accountID: Int64, tokenName: String, codeHash: String, scopes: String, expiresMs: Int64?) async throws {
+    /// `applicationID` names the OAuth application it was issued through, if any.
+    public func createAccessToken(accountID: Int64, tokenName: String, codeHash: String, scopes: String, expiresMs: Int64?,
+                                  applicationID: Int64? = nil) async throws {
         try await run("""
-            INSERT INTO oauth_access_token (uuid, token_name, token_code_hash, account_id, scopes, expires_ms, created_ms)
+            INSERT INTO oauth_access_token (uuid, token_name, token_code_hash, account_id, scopes, expires_ms, created_ms, application_id)
             VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: tokenName), \(bind: codeHash), \(bind: accountID),
-                    \(bind: scopes), \(bind: expiresMs), \(bind: Self.nowMs()))
+                    \(bind: scopes), \(bind: expiresMs), \(bind: Self.nowMs()), \(bind: applicationID))
             """)
     }
 

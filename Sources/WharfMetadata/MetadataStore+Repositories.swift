@@ -44,7 +44,8 @@ extension MetadataStore {
         }
     }
 
-    /// Creates a repository and grants its creator `admin`; returns the existing one if it was created meanwhile.
+    /// Creates a repository, grants its creator `admin` and applies the namespace's default permissions;
+    /// returns the existing one if it was created meanwhile.
     public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
         try await pool.transaction { db in
             let now = Self.nowMs()
@@ -61,6 +62,9 @@ extension MetadataStore {
                         INSERT INTO repository_permission (repository_id, account_id, role)
                         VALUES (\(bind: id), \(bind: creatorID), 'admin')
                         """).run()
+                    if creatorID != namespaceID {
+                        try await applyPrototypes(db, repositoryID: id, namespaceID: namespaceID, creatorID: creatorID)
+                    }
                 }
             } else {
                 id = try await db.raw("SELECT id FROM repository WHERE namespace_id = \(bind: namespaceID) AND name = \(bind: name)")
@@ -98,14 +102,18 @@ extension MetadataStore {
 
     /// Names (`namespace/name`) of the repositories `accountID` may read, in name order after `last`.
     ///
-    /// As in Quay, public repositories of others are not listed; a user sees their own namespace and
-    /// repositories they hold a permission on.
+    /// As in Quay, public repositories of others are not listed; a user sees their own namespace,
+    /// repositories they or their teams hold a permission on, and every repository of organizations they administer.
     public func catalog(accountID: Int64, after last: String?, limit: Int) async throws -> [String] {
         struct Row: Decodable { let full_name: String }
         let rows = try await all("""
             SELECT a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
             WHERE r.state <> 3 AND (r.namespace_id = \(bind: accountID)
-                   OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: accountID)))
+                   OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: accountID))
+                   OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
+                              WHERE p.repository_id = r.id AND m.account_id = \(bind: accountID))
+                   OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
+                              WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: accountID)))
               AND a.username || '/' || r.name > \(bind: last ?? "")
             ORDER BY full_name LIMIT \(bind: limit)
             """, as: Row.self)

@@ -167,6 +167,152 @@ enum Schema {
             )
             """,
         ],
+        identityMigration,
+    ]
+
+    /// Organizations, teams, robots, tokens, sessions, stars, default permissions and the audit log.
+    static let identityMigration: [String] = [
+        """
+        CREATE TABLE team (
+            id {{pk}},
+            organization_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            UNIQUE (organization_id, name)
+        )
+        """,
+        """
+        CREATE TABLE team_member (
+            team_id BIGINT NOT NULL REFERENCES team(id) ON DELETE CASCADE,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            PRIMARY KEY (team_id, account_id)
+        )
+        """,
+        "CREATE INDEX team_member_account ON team_member (account_id)",
+        """
+        CREATE TABLE team_member_invite (
+            id {{pk}},
+            team_id BIGINT NOT NULL REFERENCES team(id) ON DELETE CASCADE,
+            account_id BIGINT REFERENCES account(id) ON DELETE CASCADE,
+            email TEXT,
+            inviter_id BIGINT REFERENCES account(id) ON DELETE SET NULL,
+            code_hash TEXT NOT NULL UNIQUE,
+            created_ms BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE team_repository_permission (
+            id {{pk}},
+            repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+            team_id BIGINT NOT NULL REFERENCES team(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            UNIQUE (repository_id, team_id)
+        )
+        """,
+        "CREATE INDEX team_repository_permission_team ON team_repository_permission (team_id)",
+        """
+        CREATE TABLE robot (
+            account_id BIGINT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+            owner_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            description TEXT NOT NULL DEFAULT '',
+            unstructured_json TEXT NOT NULL DEFAULT '{}',
+            token_hash TEXT NOT NULL,
+            token_sealed TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            last_accessed_ms BIGINT
+        )
+        """,
+        "CREATE INDEX robot_owner ON robot (owner_id)",
+        """
+        CREATE TABLE star (
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+            created_ms BIGINT NOT NULL,
+            PRIMARY KEY (account_id, repository_id)
+        )
+        """,
+        """
+        CREATE TABLE prototype (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            organization_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            activating_account_id BIGINT REFERENCES account(id) ON DELETE CASCADE,
+            delegate_account_id BIGINT REFERENCES account(id) ON DELETE CASCADE,
+            delegate_team_id BIGINT REFERENCES team(id) ON DELETE CASCADE,
+            role TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX prototype_organization ON prototype (organization_id)",
+        """
+        CREATE TABLE app_token (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            token_name TEXT NOT NULL UNIQUE,
+            token_hash TEXT NOT NULL,
+            token_sealed TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT,
+            last_accessed_ms BIGINT
+        )
+        """,
+        "CREATE INDEX app_token_account ON app_token (account_id)",
+        """
+        CREATE TABLE oauth_application (
+            id {{pk}},
+            client_id TEXT NOT NULL UNIQUE,
+            client_secret_hash TEXT NOT NULL,
+            client_secret_sealed TEXT NOT NULL,
+            organization_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            application_uri TEXT NOT NULL DEFAULT '',
+            redirect_uri TEXT NOT NULL DEFAULT '',
+            avatar_email TEXT
+        )
+        """,
+        "ALTER TABLE oauth_access_token ADD COLUMN application_id BIGINT REFERENCES oauth_application(id) ON DELETE CASCADE",
+        """
+        CREATE TABLE oauth_authorization_code (
+            id {{pk}},
+            application_id BIGINT NOT NULL REFERENCES oauth_application(id) ON DELETE CASCADE,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            code_name TEXT NOT NULL UNIQUE,
+            code_hash TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            redirect_uri TEXT NOT NULL,
+            expires_ms BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE web_session (
+            id {{pk}},
+            session_name TEXT NOT NULL UNIQUE,
+            session_hash TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE log_entry (
+            id {{pk}},
+            kind TEXT NOT NULL,
+            account_id BIGINT,
+            performer_id BIGINT,
+            repository_id BIGINT,
+            datetime_ms BIGINT NOT NULL,
+            ip TEXT,
+            metadata_json TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX log_entry_account ON log_entry (account_id, datetime_ms)",
+        "CREATE INDEX log_entry_performer ON log_entry (performer_id, datetime_ms)",
+        "CREATE INDEX log_entry_repository ON log_entry (repository_id, datetime_ms)",
+        "CREATE INDEX log_entry_datetime ON log_entry (datetime_ms)",
     ]
 
     /// `statement` with the engine's types filled in.

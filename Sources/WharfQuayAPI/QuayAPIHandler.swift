@@ -5,24 +5,23 @@ import Logging
 import WharfHTTP
 import WharfIdentity
 
-/// Serves `/api/v1` from a route table; failures render in Quay's error shapes.
+/// Serves `/api/v1` from a route table: identifies the caller, checks the CSRF token of session
+/// writes, runs the route, and renders failures in Quay's error shapes.
 public struct QuayAPIHandler: Sendable {
     let routes: [QuayRoute]
-    let serverHostname: String
-    let urlScheme: String
+    let services: QuayServices
     let logger: Logger
 
-    public init(routes: [QuayRoute], serverHostname: String, urlScheme: String, logger: Logger) {
+    public init(routes: [QuayRoute], services: QuayServices, logger: Logger) {
         self.routes = routes
-        self.serverHostname = serverHostname
-        self.urlScheme = urlScheme
+        self.services = services
         self.logger = logger
     }
 
     /// Whether `path` belongs to the Quay API.
     public static func handles(_ path: String) -> Bool { path.hasPrefix("/api/v1/") }
 
-    public func respond(to request: Request) async -> Response {
+    public func respond(to request: Request, remoteIP: String?) async -> Response {
         let components = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
         var pathMatched = false
         for route in routes {
@@ -30,19 +29,31 @@ public struct QuayAPIHandler: Sendable {
             pathMatched = true
             guard route.method == request.method else { continue }
             do {
-                return try await route.handler(QuayRequest(request: request, parameters: parameters))
-            } catch let error as QuayAPIError {
-                return error.response(host: serverHostname, scheme: urlScheme)
-            } catch let error as AccountError {
-                return QuayAPIError(error).response(host: serverHostname, scheme: urlScheme)
+                let caller = try await APICaller.resolve(request, ip: remoteIP, services: services)
+                if !route.csrfExempt { try caller.checkCSRF(request) }
+                return try await route.handler(QuayRequest(request: request, parameters: parameters, caller: caller))
             } catch {
-                logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-                return QuayAPIError.message(500, "Internal Server Error").response(host: serverHostname, scheme: urlScheme)
+                return render(error, request: request)
             }
         }
         let error = pathMatched
             ? QuayAPIError.message(405, "The method is not allowed for the requested URL.")
             : QuayAPIError.message(501, "\(request.method) \(request.uri.path) is not supported by Wharf yet")
-        return error.response(host: serverHostname, scheme: urlScheme)
+        return render(error, request: request)
+    }
+
+    /// Renders any failure in Quay's shapes; unexpected errors are logged and answered with a 500.
+    func render(_ error: any Error, request: Request) -> Response {
+        let host = services.settings.serverHostname, scheme = services.settings.urlScheme
+        switch error {
+        case let error as QuayAPIError: return error.response(host: host, scheme: scheme)
+        case let error as DomainError: return QuayAPIError(error).response(host: host, scheme: scheme)
+        case let error as AccountError: return QuayAPIError(error).response(host: host, scheme: scheme)
+        case let error as HTTPError where error.status == .contentTooLarge:
+            return QuayAPIError.message(413, "Request body too large").response(host: host, scheme: scheme)
+        default:
+            logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return QuayAPIError.message(500, "Internal Server Error").response(host: host, scheme: scheme)
+        }
     }
 }

@@ -1,8 +1,10 @@
 import HTTPTypes
 import Hummingbird
+import WharfIdentity
 
 /// One endpoint of the Quay API: its method, its path template (`/api/v1/user/{username}`, trailing slash
-/// significant, as in Quay) and its handler. The route table is the single description of the API.
+/// significant, as in Quay), the OAuth scope Quay documents for it, and its handler. The route table is
+/// the single description of the API.
 public struct QuayRoute: Sendable {
     public typealias Handler = @Sendable (QuayRequest) async throws -> Response
 
@@ -11,6 +13,10 @@ public struct QuayRoute: Sendable {
     /// Quay's operation id (the name the discovery document uses).
     public let operationID: String
     public let summary: String
+    /// The scope Quay's documentation lists for the endpoint (nil: none).
+    public let scope: Scope?
+    /// Whether a session caller may skip the CSRF token (sign-in itself).
+    let csrfExempt: Bool
     let segments: [Segment]
     let handler: Handler
 
@@ -21,11 +27,14 @@ public struct QuayRoute: Sendable {
         case path(String)
     }
 
-    public init(_ method: HTTPRequest.Method, _ path: String, operationID: String, summary: String, handler: @escaping Handler) {
+    public init(_ method: HTTPRequest.Method, _ path: String, operationID: String, summary: String, scope: Scope? = nil,
+                csrfExempt: Bool = false, handler: @escaping Handler) {
         self.method = method
         self.path = path
         self.operationID = operationID
         self.summary = summary
+        self.scope = scope
+        self.csrfExempt = csrfExempt
         self.handler = handler
         segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
             if part.hasPrefix("{") && part.hasSuffix("}") {
@@ -61,11 +70,21 @@ public struct QuayRoute: Sendable {
     }
 }
 
-/// A request matched to a Quay route.
+/// A request matched to a Quay route, with its caller.
 public struct QuayRequest: Sendable {
     public let request: Request
     public let parameters: [String: String]
+    public let caller: APICaller
 
     /// A path parameter that the route's template guarantees.
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    /// A query parameter.
+    public func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+
+    /// A boolean query parameter (`true`/`false`, `1`/`0`), `defaultValue` when absent.
+    public func flag(_ name: String, default defaultValue: Bool) -> Bool {
+        guard let value = query(name)?.lowercased() else { return defaultValue }
+        return ["true", "1", "yes", "on"].contains(value)
+    }
 }

@@ -5,20 +5,12 @@ import WharfIdentity
 import WharfMetadata
 
 /// `POST /api/v1/user/initialize`: creates the first user of an empty registry (`FEATURE_USER_INITIALIZE`).
-public struct UserInitializeRoutes: Sendable {
-    let store: MetadataStore
-    let authenticator: Authenticator
-    let enabled: Bool
+struct UserInitializeRoutes {
+    let services: QuayServices
     /// Lifetime of the access token it returns (Quay: 9000 s).
     static let tokenLifetime: TimeInterval = 9000
 
-    public init(store: MetadataStore, authenticator: Authenticator, enabled: Bool) {
-        self.store = store
-        self.authenticator = authenticator
-        self.enabled = enabled
-    }
-
-    public var routes: [QuayRoute] {
+    var routes: [QuayRoute] {
         [QuayRoute(.post, "/api/v1/user/initialize", operationID: "initializeUser",
                    summary: "Create the first user of an empty registry.", handler: initialize)]
     }
@@ -37,16 +29,16 @@ public struct UserInitializeRoutes: Sendable {
     }
 
     @Sendable func initialize(_ call: QuayRequest) async throws -> Response {
-        guard enabled else { throw QuayAPIError.notFound }
+        guard services.settings.userInitialize else { throw QuayAPIError.notFound }
         let body: Body = try await QuayJSON.decode(call.request)
-        guard try await store.userCount() == 0 else {
+        guard try await services.store.userCount() == 0 else {
             throw QuayAPIError.message(400, "Cannot initialize user in a non-empty database")
         }
-        let account = try await AccountService(store: store).createUser(username: body.username, password: body.password,
+        let account = try await services.accounts.createUser(username: body.username, password: body.password,
                                                                         email: body.email, onlyIfFirst: true)
         var token: String?
         if body.access_token == true {
-            token = try await authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)
+            token = try await services.authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)
         }
         return Responses.json(.ok, encoding: Reply(username: account.username, email: account.email, access_token: token))
     }

@@ -43,6 +43,7 @@ struct RegistryAuthorizer: Sendable {
     let authenticator: Authenticator
     let tokens: RegistryTokenService
     let permissions: PermissionResolver
+    let audit: AuditLog
 
     /// Identifies the caller from the `Authorization` header.
     func caller(for request: Request) async throws -> RegistryCaller {
@@ -92,7 +93,7 @@ struct RegistryAuthorizer: Sendable {
                                     actions: RegistryAction.granted(by: role, state: repository.state), creatableIn: nil)
         }
         if caller.identity.account != nil, let namespace = try await store.account(named: name.namespace),
-           permissions.mayCreateRepository(caller.identity, in: namespace) {
+           try await permissions.mayCreateRepository(caller.identity, in: namespace) {
             return RepositoryAccess(name: name, repository: nil, actions: [.pull, .push, .delete, .all], creatableIn: namespace)
         }
         return RepositoryAccess(name: name, repository: nil, actions: [], creatableIn: nil)
@@ -132,7 +133,10 @@ struct RegistryAuthorizer: Sendable {
     /// Creates the repository of a first push when the caller may create it there; nil otherwise.
     private func createOnPush(_ access: RepositoryAccess, caller: RegistryCaller) async throws -> RepositoryRecord? {
         guard let namespace = access.creatableIn else { return nil }
-        return try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
-                                                visibility: .private, creatorID: caller.identity.account?.id)
+        let repository = try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
+                                                          visibility: .private, creatorID: caller.identity.account?.id)
+        await audit.record("create_repo", namespace: namespace, by: Performer(identity: caller.identity, ip: nil), repository: repository,
+                           metadata: ["repo": repository.name, "namespace": namespace.username])
+        return repository
     }
 }

@@ -19,15 +19,14 @@ public struct RegistryHandler: Sendable {
     let tokens: RegistryTokenService
     let logger: Logger
 
-    public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore,
-                authenticator: Authenticator, tokens: RegistryTokenService, logger: Logger) {
+    public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator,
+                permissions: PermissionResolver, audit: AuditLog, tokens: RegistryTokenService, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.blobs = blobs
         self.tokens = tokens
         self.logger = logger
-        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens,
-                                        permissions: PermissionResolver(store: store))
+        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit)
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
     }
 

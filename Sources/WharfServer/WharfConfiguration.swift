@@ -28,6 +28,18 @@ public struct WharfConfiguration: Sendable {
     /// `LOOKUP_CACHE_TTL_SECONDS` (Wharf's own): how long a node may answer a pull by tag from its cache;
     /// its own writes empty the cache at once. 0 disables the cache.
     public var lookupCacheTTL: Double = 1
+    /// `DATABASE_SECRET_KEY`: encrypts the secrets that must be shown again (robot and app tokens,
+    /// OAuth client secrets). When unset, a key is generated in the data directory; nodes that share
+    /// a database must be given the same key.
+    public var databaseSecretKey: String?
+    /// `FEATURE_SUPERUSERS_FULL_ACCESS`: superusers may read and administer every namespace.
+    public var superusersFullAccess = false
+    /// `FEATURE_MAILING`: Wharf sends no mail, so this is off unless configured.
+    public var mailing = false
+    /// `FEATURE_REQUIRE_TEAM_INVITE`: with mailing, users outside an organization are invited to teams.
+    public var requireTeamInvite = true
+    /// `APP_SPECIFIC_TOKEN_EXPIRATION` (`30d`, `12h`, …); nil: app tokens do not expire.
+    public var appTokenLifetime: TimeInterval?
     /// Keys of the file that Wharf does not support; reported as warnings.
     public private(set) var ignoredKeys: [String] = []
 
@@ -38,6 +50,7 @@ public struct WharfConfiguration: Sendable {
     public var sqlitePath: String { dataDirectory + "/wharf.db" }
     public var effectiveStoragePath: String { storagePath ?? dataDirectory + "/storage" }
     public var signingKeyPath: String { dataDirectory + "/keys/registry-signing.pem" }
+    public var databaseSecretKeyPath: String { dataDirectory + "/keys/database-secret.key" }
 
     /// Configuration errors that stop the server from starting.
     public struct Invalid: Error, CustomStringConvertible {
@@ -67,6 +80,12 @@ public struct WharfConfiguration: Sendable {
                     throw Invalid(description: "LOOKUP_CACHE_TTL_SECONDS must be a number of seconds")
                 }
                 lookupCacheTTL = seconds
+            case "DATABASE_SECRET_KEY": databaseSecretKey = try string(value, key)
+            case "FEATURE_SUPERUSERS_FULL_ACCESS": superusersFullAccess = try bool(value, key)
+            case "FEATURE_MAILING": mailing = try bool(value, key)
+            case "FEATURE_REQUIRE_TEAM_INVITE": requireTeamInvite = try bool(value, key)
+            case "APP_SPECIFIC_TOKEN_EXPIRATION":
+                appTokenLifetime = value is NSNull ? nil : try Self.parseDuration(try string(value, key))
             default: ignoredKeys.append(key)
             }
         }
@@ -84,6 +103,16 @@ public struct WharfConfiguration: Sendable {
             throw Invalid(description: "storage driver \(driver) is not supported yet; use LocalStorage")
         }
         return (tuple.dropFirst().first as? [String: Any])?["storage_path"] as? String
+    }
+
+    /// Parses Quay's duration strings (`30d`, `12h`, `15m`, `90s`, `2w`).
+    static func parseDuration(_ text: String) throws -> TimeInterval {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let last = trimmed.last, let unit = units[last], let number = Double(trimmed.dropLast()), number > 0 else {
+            throw Invalid(description: "invalid duration \(text)")
+        }
+        return number * unit
     }
 
     /// Parses Quay's size strings (`20G`, `500M`, `1024`).

@@ -5,24 +5,26 @@ import WharfRegistry
 
 /// Sends each request to the API it belongs to.
 struct WharfResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = WharfRequestContext
     let registry: RegistryHandler
     let quay: QuayAPIHandler
+    let oauth: OAuthHandler
 
     /// Routes the request; an HTTP/1.0 client that asks to keep the connection is told it is kept
     /// (RFC 9112 §9.3; Hummingbird keeps it open but does not say so, and such clients then wait for a close).
     func respond(to request: Request, context: Context) async throws -> Response {
-        var response = await route(request)
+        var response = await route(request, remoteIP: context.remoteIP)
         if request.headers[.connection]?.lowercased() == "keep-alive" {
             response.headers[.connection] = "keep-alive"
         }
         return response
     }
 
-    private func route(_ request: Request) async -> Response {
+    private func route(_ request: Request, remoteIP: String?) async -> Response {
         let path = request.uri.path
         if RegistryHandler.handles(path) { return await registry.respond(to: request) }
-        if QuayAPIHandler.handles(path) { return await quay.respond(to: request) }
+        if QuayAPIHandler.handles(path) { return await quay.respond(to: request, remoteIP: remoteIP) }
+        if OAuthHandler.handles(path) { return await oauth.respond(to: request, remoteIP: remoteIP) }
         return Responses.json(.notFound, encoding: ["message": "Not Found"])
     }
 }

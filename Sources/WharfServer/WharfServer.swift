@@ -14,9 +14,12 @@ public struct WharfServer: Sendable {
     public let blobs: any BlobStore
     public let authenticator: Authenticator
     public let accounts: AccountService
+    /// The identity services the APIs share (organizations, teams, robots, tokens, permissions, audit log).
+    public let services: QuayServices
     public let janitor: UploadJanitor
     let registry: RegistryHandler
     let quay: QuayAPIHandler
+    let oauth: OAuthHandler
     let logger: Logger
 
     /// Opens the data directory, the database (migrating it) and the blob store, and wires the handlers.
@@ -34,20 +37,26 @@ public struct WharfServer: Sendable {
         let registryConfiguration = RegistryConfiguration(
             serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
             maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
-        let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs,
-                                       authenticator: authenticator, tokens: tokens, logger: logger)
-        let routes = UserInitializeRoutes(store: store, authenticator: authenticator, enabled: configuration.userInitialize).routes
-        let quay = QuayAPIHandler(routes: routes, serverHostname: configuration.effectiveServerHostname,
-                                  urlScheme: configuration.urlScheme, logger: logger)
+        let sealer = try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
+        let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
+                                    userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
+                                    mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
+                                    appTokenLifetime: configuration.appTokenLifetime)
+        let services = QuayServices(store: store, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
+        let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
+                                       permissions: services.permissions, audit: services.audit, tokens: tokens, logger: logger)
+        let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
+        let oauth = OAuthHandler(services: services, api: quay)
         let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
                                     interval: .seconds(600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
-                           accounts: AccountService(store: store), janitor: janitor, registry: registry, quay: quay, logger: logger)
+                           accounts: AccountService(store: store), services: services, janitor: janitor, registry: registry, quay: quay,
+                           oauth: oauth, logger: logger)
     }
 
     /// The HTTP application listening on the configured address.
     public func application() -> some ApplicationProtocol {
-        Application(responder: WharfResponder(registry: registry, quay: quay),
+        Application(responder: WharfResponder(registry: registry, quay: quay, oauth: oauth),
                     configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf"),
                     services: [janitor], logger: logger)
     }

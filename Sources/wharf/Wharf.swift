@@ -10,7 +10,7 @@ import WharfServer
 struct Wharf: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Wharf: a container image registry with the Quay and Portus APIs.",
-        subcommands: [Serve.self, UserCommand.self])
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self])
 }
 
 /// Options shared by every command that opens the server's state.
@@ -72,5 +72,44 @@ struct CreateUser: AsyncParsableCommand {
         defer { Task { try? await server.store.shutdown() } }
         let account = try await server.accounts.createUser(username: username, password: password, email: email)
         print("created user \(account.username)")
+    }
+}
+
+/// `wharf token …`: API token administration.
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Manage API tokens.", subcommands: [CreateToken.self])
+}
+
+/// `wharf token create`: mints an OAuth access token for a user, with the given scopes, for the Quay
+/// API (`Authorization: Bearer`) and for `docker login` as `$oauthtoken`.
+struct CreateToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Mint an OAuth access token for a user.")
+    @OptionGroup var options: ServerOptions
+    @Option var username: String
+    @Option(name: .customLong("scope"), help: "A scope (repeatable): \(Scope.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var scopes: [String] = []
+    @Option(name: .customLong("expires-in"), help: "Lifetime in seconds (default: 10 years).") var expiresIn: Int?
+
+    func run() async throws {
+        let parsed = Set(scopes.compactMap(Scope.init(rawValue:)))
+        guard !scopes.isEmpty, parsed.count == Set(scopes).count else {
+            throw ValidationError("give one or more --scope among \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let logger = makeLogger()
+        let server = try await WharfServer.assemble(try options.load(), logger: logger)
+        do {
+            guard let account = try await server.store.account(named: username), !account.isOrganization, !account.isRobot else {
+                throw ValidationError("no user named \(username)")
+            }
+            let token = try await server.authenticator.mintOAuthToken(for: account, scopes: parsed,
+                                                                      lifetime: expiresIn.map(TimeInterval.init) ?? OAuthService.tokenLifetime)
+            await server.services.audit.record("create_oauth_api_token", namespace: account, by: nil,
+                                               metadata: ["scope": Scope.render(parsed), "via": "command line"])
+            print(token)
+        } catch {
+            try? await server.store.shutdown()
+            throw error
+        }
+        try await server.store.shutdown()
     }
 }

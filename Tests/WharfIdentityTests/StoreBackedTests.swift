@@ -110,14 +110,18 @@ final class PermissionResolverTests: XCTestCase {
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
             let bob = try await store.createUser(username: "bob", email: nil, passwordHash: nil)
             let resolver = PermissionResolver(store: store)
-            XCTAssertTrue(resolver.mayCreateRepository(user(alice), in: alice))
-            XCTAssertFalse(resolver.mayCreateRepository(user(bob), in: alice))
-            XCTAssertFalse(resolver.mayCreateRepository(.anonymous, in: alice))
-            XCTAssertTrue(resolver.mayCreateRepository(user(alice, scopes: [.repoCreate]), in: alice))
-            XCTAssertTrue(resolver.mayCreateRepository(user(alice, scopes: [.repoWrite]), in: alice))
-            XCTAssertTrue(resolver.mayCreateRepository(user(alice, scopes: [.repoAdmin]), in: alice))
-            XCTAssertFalse(resolver.mayCreateRepository(user(alice, scopes: [.repoRead]), in: alice))
-            XCTAssertFalse(resolver.mayCreateRepository(user(alice, scopes: []), in: alice))
+            let allowed = try await resolver.mayCreateRepository(user(alice), in: alice)
+            XCTAssertTrue(allowed)
+            let bobInAlice = try await resolver.mayCreateRepository(user(bob), in: alice)
+            XCTAssertFalse(bobInAlice)
+            let anonymous = try await resolver.mayCreateRepository(.anonymous, in: alice)
+            XCTAssertFalse(anonymous)
+            // As in Quay, creating needs the team role `creator`: scopes repo:create or org:admin.
+            for (scopes, expected) in [([Scope.repoCreate], true), ([.orgAdmin], true), ([.repoWrite], false), ([.repoAdmin], false),
+                                       ([.repoRead], false), ([], false)] {
+                let mayCreate = try await resolver.mayCreateRepository(user(alice, scopes: Set(scopes)), in: alice)
+                XCTAssertEqual(mayCreate, expected, "\(scopes)")
+            }
         }
     }
 }
@@ -263,7 +267,8 @@ final class AuthenticatorTests: XCTestCase {
             XCTAssertEqual(identity?.repositoryRoleCap, .read)
             let role = try await resolver.role(of: XCTUnwrap(identity), on: repo)
             XCTAssertEqual(role, .read, "the owner's admin role is capped by the token")
-            XCTAssertFalse(resolver.mayCreateRepository(try XCTUnwrap(identity), in: alice))
+            let mayCreate = try await resolver.mayCreateRepository(try XCTUnwrap(identity), in: alice)
+            XCTAssertFalse(mayCreate)
 
             let viaBasic = try await authenticator.authenticate(username: "$oauthtoken", password: token)
             let basicRole = try await resolver.role(of: XCTUnwrap(viaBasic), on: repo)

@@ -1,0 +1,48 @@
+import Foundation
+import WharfMetadata
+
+/// Application-specific tokens: 120-character passwords a user creates for `docker login` as `$app`.
+/// The secret half is stored hashed (to check) and sealed (the owner may view it again, as in Quay).
+public struct AppTokenService: Sendable {
+    let store: MetadataStore
+    let sealer: SecretSealer
+    let audit: AuditLog
+    let authenticator: Authenticator
+    /// Lifetime of new tokens (`APP_SPECIFIC_TOKEN_EXPIRATION`); nil: they do not expire.
+    let lifetime: TimeInterval?
+
+    public init(store: MetadataStore, sealer: SecretSealer, audit: AuditLog, authenticator: Authenticator, lifetime: TimeInterval?) {
+        self.store = store
+        self.sealer = sealer
+        self.audit = audit
+        self.authenticator = authenticator
+        self.lifetime = lifetime
+    }
+
+    /// Creates a token titled `title`; returns it with its full value.
+    public func create(for user: AccountRecord, title: String, by performer: Performer) async throws -> (record: AppTokenRecord, token: String) {
+        let trimmed = title.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 255 else { throw DomainError.invalidRequest("Token title must be between 1 and 255 characters") }
+        let token = Secrets.randomToken(length: AppTokenFormat.length)
+        let (name, secret) = AppTokenFormat.split(token)!
+        let expires = lifetime.map { MetadataStore.nowMs() + Int64($0 * 1000) }
+        let record = try await store.createAppToken(accountID: user.id, title: trimmed, tokenName: name, tokenHash: Secrets.sha256Hex(secret),
+                                                    tokenSealed: try sealer.seal(secret), expiresMs: expires)
+        await audit.record("create_app_specific_token", namespace: user, by: performer,
+                           metadata: ["app_specific_token_title": trimmed, "app_specific_token": record.uuid])
+        return (record, token)
+    }
+
+    /// The full token value of a stored token.
+    public func value(of record: AppTokenRecord) -> String? {
+        sealer.open(record.tokenSealed).map { record.tokenName + $0 }
+    }
+
+    /// Revokes a token.
+    public func revoke(_ record: AppTokenRecord, of user: AccountRecord, by performer: Performer) async throws {
+        try await store.deleteAppToken(id: record.id)
+        authenticator.forgetCachedCredentials()
+        await audit.record("revoke_app_specific_token", namespace: user, by: performer,
+                           metadata: ["app_specific_token_title": record.title, "app_specific_token": record.uuid])
+    }
+}

@@ -1,0 +1,12 @@
+/// Why a domain operation was refused. Each API renders these in its own error format in one place
+/// (the Quay API's `QuayAPIError`).
+public enum DomainError: Error, Sendable, Equatable {
+    /// The request is malformed or breaks a rule the caller can fix (Quay: ApiError `invalid_request`, 400).
+    case invalidRequest(String)
+    /// The data model refused the change (Quay: a `DataModelException`, 400 `{"message"}`).
+    case rejected(String)
+    /// The thing asked for does not exist (Quay: ApiError `not_found`, 404).
+    case notFound
+    /// The thing asked for does not exist, with Quay's `{"message"}` body (404).
+    case missing(String)
+}

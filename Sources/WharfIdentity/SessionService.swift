@@ -1,0 +1,59 @@
+import Foundation
+import WharfMetadata
+
+/// A resolved browser session: who it belongs to and the CSRF token its writes must carry.
+public struct ActiveSession: Sendable {
+    public let identity: Identity
+    public let csrfToken: String
+    public let cookieValue: String
+}
+
+/// Session sign-in for the API (`POST /api/v1/signin`): a cookie whose secret part is stored hashed,
+/// kept in the database so every node recognises it.
+public struct SessionService: Sendable {
+    let store: MetadataStore
+    let authenticator: Authenticator
+    let audit: AuditLog
+    /// How long a session lasts.
+    public static let lifetime: TimeInterval = 7 * 86_400
+
+    public init(store: MetadataStore, authenticator: Authenticator, audit: AuditLog) {
+        self.store = store
+        self.authenticator = authenticator
+        self.audit = audit
+    }
+
+    /// Signs `username` in; nil when the credentials are wrong (the failure is logged).
+    public func signIn(username: String, password: String, ip: String?) async throws -> ActiveSession? {
+        guard let identity = try await authenticator.verifyPassword(username: username, password: password), let account = identity.account else {
+            let account = try await store.account(named: username)
+            await audit.record("login_failure", namespace: account, by: Performer(identity: .anonymous, ip: ip),
+                               metadata: ["type": "quayauth", "username": username, "message": "Invalid Username or Password"])
+            return nil
+        }
+        let name = Secrets.randomToken(length: 20)
+        let secret = Secrets.randomToken(length: 40)
+        let csrf = Secrets.randomToken(length: 40)
+        try await store.createSession(name: name, secretHash: Secrets.sha256Hex(secret), csrfToken: csrf, accountID: account.id,
+                                      expiresMs: MetadataStore.nowMs() + Int64(Self.lifetime * 1000))
+        await audit.record("login_success", namespace: account, by: Performer(identity: identity, ip: ip), metadata: ["type": "quayauth", "useragent": nil])
+        return ActiveSession(identity: identity, csrfToken: csrf, cookieValue: name + secret)
+    }
+
+    /// The session a cookie value names, if it is valid and unexpired.
+    public func resolve(cookieValue: String) async throws -> ActiveSession? {
+        guard cookieValue.utf8.count == 60 else { return nil }
+        let name = String(cookieValue.prefix(20))
+        guard let session = try await store.session(named: name),
+              Secrets.constantTimeEquals(session.sessionHash, Secrets.sha256Hex(String(cookieValue.suffix(40)))),
+              session.expiresMs > MetadataStore.nowMs(),
+              let identity = try await authenticator.identity(ofSessionAccount: session.accountId) else { return nil }
+        return ActiveSession(identity: identity, csrfToken: session.csrfToken, cookieValue: cookieValue)
+    }
+
+    /// Ends a session.
+    public func signOut(_ session: ActiveSession, ip: String?) async throws {
+        try await store.deleteSession(named: String(session.cookieValue.prefix(20)))
+        await audit.record("logout_success", namespace: session.identity.account, by: Performer(identity: session.identity, ip: ip))
+    }
+}

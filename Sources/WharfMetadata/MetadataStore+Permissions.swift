@@ -1,0 +1,109 @@
+import Foundation
+import SQLKit
+
+/// A repository permission held by a user or robot.
+public struct UserPermission: Sendable, Equatable {
+    public let account: AccountRecord
+    public let role: RepositoryRole
+}
+
+/// A repository permission held by a team.
+public struct TeamPermission: Sendable, Equatable {
+    public let team: TeamRecord
+    public let role: RepositoryRole
+}
+
+extension MetadataStore {
+    /// Every role `accountID` holds on a repository: directly, through its teams' permissions, and `admin`
+    /// through an `admin` team of the repository's organization. Callers take the highest and cap it.
+    public func heldRoles(accountID: Int64, repository: RepositoryRecord) async throws -> [RepositoryRole] {
+        struct Row: Decodable { let role: String }
+        let rows = try await all("""
+            SELECT role FROM repository_permission WHERE repository_id = \(bind: repository.id) AND account_id = \(bind: accountID)
+            UNION ALL
+            SELECT p.role FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
+            WHERE p.repository_id = \(bind: repository.id) AND m.account_id = \(bind: accountID)
+            UNION ALL
+            SELECT 'admin' AS role FROM team t JOIN team_member m ON m.team_id = t.id
+            WHERE t.organization_id = \(bind: repository.namespaceId) AND t.role = 'admin' AND m.account_id = \(bind: accountID)
+            """, as: Row.self)
+        return rows.compactMap { RepositoryRole(rawValue: $0.role) }
+    }
+
+    /// The roles an account holds on a repository directly and through teams (not through org admin).
+    public func transitiveRoles(accountID: Int64, repositoryID: Int64) async throws -> [RepositoryRole] {
+        struct Row: Decodable { let role: String }
+        return try await all("""
+            SELECT role FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)
+            UNION ALL
+            SELECT p.role FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
+            WHERE p.repository_id = \(bind: repositoryID) AND m.account_id = \(bind: accountID)
+            """, as: Row.self).compactMap { RepositoryRole(rawValue: $0.role) }
+    }
+
+    /// The users and robots with a direct permission on a repository, in name order.
+    public func userPermissions(repositoryID: Int64) async throws -> [UserPermission] {
+        struct Row: Decodable { let id: Int64; let role: RepositoryRole }
+        let rows = try await all("""
+            SELECT p.account_id AS id, p.role FROM repository_permission p WHERE p.repository_id = \(bind: repositoryID)
+            """, as: Row.self)
+        var permissions: [UserPermission] = []
+        for row in rows {
+            if let account = try await account(id: row.id) { permissions.append(UserPermission(account: account, role: row.role)) }
+        }
+        return permissions.sorted { $0.account.username < $1.account.username }
+    }
+
+    /// The teams with a permission on a repository, in name order.
+    public func teamPermissions(repositoryID: Int64) async throws -> [TeamPermission] {
+        struct Row: Decodable {
+            let id: Int64, organization_id: Int64, name: String, team_role: TeamRole, description: String, role: RepositoryRole
+        }
+        return try await all("""
+            SELECT t.id, t.organization_id, t.name, t.role AS team_role, t.description, p.role
+            FROM team_repository_permission p JOIN team t ON t.id = p.team_id
+            WHERE p.repository_id = \(bind: repositoryID) ORDER BY t.name
+            """, as: Row.self).map {
+            TeamPermission(team: TeamRecord(id: $0.id, organizationId: $0.organization_id, name: $0.name, role: $0.team_role,
+                                            description: $0.description), role: $0.role)
+        }
+    }
+
+    /// The role a team holds on a repository.
+    public func teamRole(teamID: Int64, repositoryID: Int64) async throws -> RepositoryRole? {
+        try await pool.withDatabase { db in
+            try await db.raw("SELECT role FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)")
+                .first(decodingColumn: "role", as: String.self)
+        }.flatMap(RepositoryRole.init(rawValue:))
+    }
+
+    /// Grants `role` on a repository to a team (replacing any role it had there).
+    public func setTeamPermission(repositoryID: Int64, teamID: Int64, role: RepositoryRole) async throws {
+        try await pool.transaction { db in
+            try await db.raw("DELETE FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").run()
+            try await db.raw("""
+                INSERT INTO team_repository_permission (repository_id, team_id, role) VALUES (\(bind: repositoryID), \(bind: teamID), \(bind: role.rawValue))
+                """).run()
+        }
+    }
+
+    /// Removes an account's direct permission on a repository; false when it had none.
+    @discardableResult
+    public func deletePermission(repositoryID: Int64, accountID: Int64) async throws -> Bool {
+        try await pool.transaction { db in
+            let found = try await db.raw("SELECT id FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").first() != nil
+            try await db.raw("DELETE FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").run()
+            return found
+        }
+    }
+
+    /// Removes a team's permission on a repository; false when it had none.
+    @discardableResult
+    public func deleteTeamPermission(repositoryID: Int64, teamID: Int64) async throws -> Bool {
+        try await pool.transaction { db in
+            let found = try await db.raw("SELECT id FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").first() != nil
+            try await db.raw("DELETE FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").run()
+            return found
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import SQLKit
+
+extension MetadataStore {
+    static let appTokenColumns: SQLQueryString =
+        "id, uuid, account_id, title, token_name, token_hash, token_sealed, created_ms, expires_ms, last_accessed_ms"
+
+    /// Stores an application-specific token: its public name, the hash and the sealed form of its secret.
+    public func createAppToken(accountID: Int64, title: String, tokenName: String, tokenHash: String, tokenSealed: String,
+                               expiresMs: Int64?) async throws -> AppTokenRecord {
+        try await pool.transaction { db in
+            try await db.raw("""
+                INSERT INTO app_token (uuid, account_id, title, token_name, token_hash, token_sealed, created_ms, expires_ms)
+                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: accountID), \(bind: title), \(bind: tokenName),
+                        \(bind: tokenHash), \(bind: tokenSealed), \(bind: Self.nowMs()), \(bind: expiresMs))
+                RETURNING \(Self.appTokenColumns)
+                """).first(decoding: AppTokenRecord.self, with: decoder)!
+        }
+    }
+
+    /// The account's app tokens, newest first; with `expiringBefore`, only those expiring before then.
+    public func appTokens(accountID: Int64, expiringBefore: Int64? = nil) async throws -> [AppTokenRecord] {
+        let filter: SQLQueryString = expiringBefore.map { "AND expires_ms IS NOT NULL AND expires_ms < \(bind: $0)" } ?? ""
+        return try await all("""
+            SELECT \(Self.appTokenColumns) FROM app_token WHERE account_id = \(bind: accountID) \(filter) ORDER BY id DESC
+            """, as: AppTokenRecord.self)
+    }
+
+    public func appToken(accountID: Int64, uuid: String) async throws -> AppTokenRecord? {
+        try await first("SELECT \(Self.appTokenColumns) FROM app_token WHERE account_id = \(bind: accountID) AND uuid = \(bind: uuid)",
+                        as: AppTokenRecord.self)
+    }
+
+    public func appToken(named tokenName: String) async throws -> AppTokenRecord? {
+        try await first("SELECT \(Self.appTokenColumns) FROM app_token WHERE token_name = \(bind: tokenName)", as: AppTokenRecord.self)
+    }
+
+    public func deleteAppToken(id: Int64) async throws {
+        try await run("DELETE FROM app_token WHERE id = \(bind: id)")
+    }
+
+    /// Records that an app token was used.
+    public func touchAppToken(id: Int64) async throws {
+        try await run("UPDATE app_token SET last_accessed_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)")
+    }
+}

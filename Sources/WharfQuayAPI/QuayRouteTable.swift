@@ -1,0 +1,16 @@
+/// The whole Quay API route table, in one place: it serves the API (and will produce the discovery document).
+public enum QuayRouteTable {
+    public static func routes(_ services: QuayServices) -> [QuayRoute] {
+        UserInitializeRoutes(services: services).routes
+            + SessionRoutes(services: services).routes
+            + UserRoutes(services: services).routes
+            + AppTokenRoutes(services: services).routes
+            + OrganizationRoutes(services: services).routes
+            + ApplicationRoutes(services: services).routes
+            + TeamRoutes(services: services).routes
+            + RobotRoutes(services: services).routes
+            + RepositoryPermissionRoutes(services: services).routes
+            + PrototypeRoutes(services: services).routes
+            + SuperuserRoutes(services: services).routes
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+
+/// `POST /api/v1/signin` and `POST /api/v1/signout`: cookie sessions for API callers without a token.
+struct SessionRoutes {
+    let services: QuayServices
+
+    var routes: [QuayRoute] {
+        [
+            QuayRoute(.post, "/api/v1/signin", operationID: "signinUser", summary: "Sign in the user with the specified credentials.",
+                      csrfExempt: true, handler: signIn),
+            QuayRoute(.post, "/api/v1/signout", operationID: "logout", summary: "Request that the current user be signed out.",
+                      handler: signOut),
+        ]
+    }
+
+    struct Credentials: Decodable {
+        let username: String
+        let password: String
+    }
+
+    @Sendable func signIn(_ call: QuayRequest) async throws -> Response {
+        let body: Credentials = try await QuayJSON.decode(call.request)
+        guard let session = try await services.sessions.signIn(username: body.username, password: body.password, ip: call.caller.ip) else {
+            return QuayJSON.response(.forbidden, ["needsEmailVerification": false, "invalidCredentials": true,
+                                                  "message": "Invalid username or password"])
+        }
+        var headers = HTTPFields()
+        headers[.setCookie] = "\(APICaller.sessionCookie)=\(session.cookieValue); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(SessionService.lifetime))"
+            + (services.settings.urlScheme == "https" ? "; Secure" : "")
+        headers[HTTPField.Name("X-Next-CSRF-Token")!] = session.csrfToken
+        return QuayJSON.response(.ok, ["success": true], headers: headers)
+    }
+
+    @Sendable func signOut(_ call: QuayRequest) async throws -> Response {
+        if let session = call.caller.session { try await services.sessions.signOut(session, ip: call.caller.ip) }
+        var headers = HTTPFields()
+        headers[.setCookie] = "\(APICaller.sessionCookie)=; Path=/; HttpOnly; Max-Age=0"
+        return QuayJSON.response(.ok, ["success": true], headers: headers)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+import WharfMetadata
+
+/// `/user/`, `/users/{username}`, starred repositories and entity autocompletion.
+struct UserRoutes {
+    let services: QuayServices
+
+    var routes: [QuayRoute] {
+        [
+            QuayRoute(.get, "/api/v1/user/", operationID: "getLoggedInUser", summary: "Get user information for the authenticated user.",
+                      scope: .userRead, handler: currentUser),
+            QuayRoute(.get, "/api/v1/users/{username}", operationID: "getUserInformation", summary: "Get user information for the specified user.",
+                      handler: user),
+            QuayRoute(.get, "/api/v1/user/starred", operationID: "listStarredRepos", summary: "List all starred repositories.",
+                      scope: .userAdmin, handler: starred),
+            QuayRoute(.post, "/api/v1/user/starred", operationID: "createStar", summary: "Star a repository.",
+                      scope: .repoRead, handler: star),
+            QuayRoute(.delete, "/api/v1/user/starred/{repository}", operationID: "deleteStar", summary: "Removes a star from a repository.",
+                      scope: .userAdmin, handler: unstar),
+            QuayRoute(.get, "/api/v1/entities/{prefix}", operationID: "getMatchingEntities", summary: "Get a list of entities that match the specified prefix.",
+                      handler: entities),
+        ]
+    }
+
+    /// Quay's `user_view`: the full view for the caller's own account, names and avatars otherwise.
+    func userView(_ user: AccountRecord, caller: Identity) async throws -> [String: Any] {
+        var view: [String: Any] = ["anonymous": false, "username": user.username, "avatar": QuayViews.avatar(user)]
+        let permissions = services.permissions
+        if permissions.administersUser(caller, username: user.username) {
+            view["can_create_repo"] = true
+            view["is_me"] = true
+            view["verified"] = true
+            view["email"] = user.email.orNull
+            view["logins"] = [Any]()
+            view["invoice_email"] = false
+            view["invoice_email_address"] = jsonNull
+            view["preferred_namespace"] = false
+            view["tag_expiration_s"] = user.removedTagExpirationS
+            view["prompts"] = [Any]()
+            view["company"] = jsonNull
+            view["family_name"] = jsonNull
+            view["given_name"] = jsonNull
+            view["location"] = jsonNull
+            view["is_free_account"] = true
+            view["has_password_set"] = user.passwordHash != nil
+        }
+        if permissions.readsUser(caller, username: user.username) {
+            var organizations: [[String: Any]] = []
+            var seen = Set<Int64>()
+            for membership in try await services.store.memberships(accountID: user.id) where seen.insert(membership.organizationId).inserted {
+                guard let organization = try await services.store.account(id: membership.organizationId) else { continue }
+                let role = try await permissions.teamRole(of: caller, in: organization)
+                organizations.append(["name": organization.username, "avatar": QuayViews.avatar(organization),
+                                      "can_create_repo": role.map { $0 >= .creator } ?? false, "public": false,
+                                      "is_org_admin": role == .admin, "preferred_namespace": false])
+            }
+            view["organizations"] = organizations
+        }
+        if caller.actsAsSuperuser {
+            view["super_user"] = caller.account?.username == user.username ? true : services.authenticator.isSuperuser(user.username)
+        }
+        return view
+    }
+
+    @Sendable func currentUser(_ call: QuayRequest) async throws -> Response {
+        let identity = call.caller.identity
+        guard let account = identity.account else {
+            throw QuayAPIError(status: 401, text: "Requires authentication", shape: .apiError(type: "invalid_token"), extra: ["session_required": false])
+        }
+        guard services.permissions.readsUser(identity, username: account.username) else { throw QuayAPIError.unauthorized }
+        return QuayJSON.response(.ok, try await userView(account, caller: identity))
+    }
+
+    @Sendable func user(_ call: QuayRequest) async throws -> Response {
+        guard let user = try await services.store.account(named: call.parameter("username")), !user.isOrganization, !user.isRobot else {
+            throw QuayAPIError.message(404, "User not found")
+        }
+        return QuayJSON.response(.ok, try await userView(user, caller: call.caller.identity))
+    }
+
+    @Sendable func starred(_ call: QuayRequest) async throws -> Response {
+        let account = try requireUserAdmin(call)
+        let page = PageToken.offset(call.query("next_page"))
+        let limit = 50
+        let rows = try await services.store.starredRepositories(accountID: account.id, offset: page, limit: limit + 1)
+        var body: [String: Any] = ["repositories": rows.prefix(limit).map {
+            ["namespace": $0.namespace, "name": $0.name, "description": $0.description.orNull, "is_public": $0.visibility == .public] as [String: Any]
+        }]
+        if rows.count > limit { body["next_page"] = PageToken.encode(offset: page + limit) }
+        return QuayJSON.response(.ok, body)
+    }
+
+    struct StarBody: Decodable {
+        let namespace: String
+        let repository: String
+    }
+
+    @Sendable func star(_ call: QuayRequest) async throws -> Response {
+        let body: StarBody = try await QuayJSON.decode(call.request)
+        let account = try call.caller.account()
+        let repository = try await RepositoryAccess(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
+        try await services.store.star(accountID: account.id, repositoryID: repository.id)
+        return QuayJSON.response(.created, ["namespace": body.namespace, "repository": body.repository])
+    }
+
+    @Sendable func unstar(_ call: QuayRequest) async throws -> Response {
+        let account = try requireUserAdmin(call)
+        let (namespace, name) = RepositoryAccess.split(call.parameter("repository"))
+        if let repository = try await services.store.repository(namespace: namespace, name: name) {
+            try await services.store.unstar(accountID: account.id, repositoryID: repository.id)
+        }
+        return Responses.empty(.noContent)
+    }
+
+    /// Users, robots of `namespace`, teams of `namespace` (with `includeTeams`) and organizations
+    /// (with `includeOrgs`) whose names start with the prefix.
+    @Sendable func entities(_ call: QuayRequest) async throws -> Response {
+        let prefix = call.parameter("prefix")
+        let store = services.store
+        var results: [[String: Any]] = []
+        var namespaceAccount: AccountRecord?
+        if let namespace = call.query("namespace") { namespaceAccount = try await store.account(named: namespace) }
+        var mayListNamespace = false
+        if let namespaceAccount {
+            mayListNamespace = namespaceAccount.isOrganization
+                ? try await services.permissions.isMember(call.caller.identity, of: namespaceAccount)
+                : services.permissions.administersUser(call.caller.identity, username: namespaceAccount.username)
+        }
+        if let namespaceAccount, mayListNamespace {
+            let robotPrefix = prefix.contains("+") ? prefix : namespaceAccount.username + "+" + prefix
+            for robot in try await store.robots(ownerID: namespaceAccount.id, prefix: robotPrefix, limit: 10) {
+                results.append(["name": robot.name, "kind": "user", "is_robot": true,
+                                "avatar": QuayViews.avatar(name: robot.name, email: nil, kind: "robot")])
+            }
+            if namespaceAccount.isOrganization, call.flag("includeTeams", default: false) {
+                for summary in try await store.teamSummaries(organizationID: namespaceAccount.id) where summary.team.name.hasPrefix(prefix) {
+                    results.append(["name": summary.team.name, "kind": "team", "is_robot": false, "avatar": QuayViews.avatar(team: summary.team)])
+                }
+            }
+        }
+        if call.flag("includeOrgs", default: false) {
+            for organization in try await store.accounts(prefix: prefix, organizations: true, limit: 10) {
+                results.append(["name": organization.username, "kind": "org", "is_robot": false, "avatar": QuayViews.avatar(organization)])
+            }
+        }
+        if !prefix.contains("+") {
+            for user in try await store.accounts(prefix: prefix, organizations: false, limit: 10) {
+                var entry: [String: Any] = ["name": user.username, "kind": "user", "is_robot": false, "avatar": QuayViews.avatar(user)]
+                if let namespaceAccount, namespaceAccount.isOrganization, mayListNamespace {
+                    entry["is_org_member"] = !(try await store.memberships(accountID: user.id).filter { $0.organizationId == namespaceAccount.id }.isEmpty)
+                }
+                results.append(entry)
+            }
+        }
+        return QuayJSON.response(.ok, ["results": results])
+    }
+
+    /// The caller's account when it may administer it (`user:admin`).
+    func requireUserAdmin(_ call: QuayRequest) throws -> AccountRecord {
+        let account = try call.caller.account()
+        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
+        return account
+    }
+}
