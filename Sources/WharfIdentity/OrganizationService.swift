@@ -5,13 +5,16 @@ import WharfMetadata
 public struct OrganizationService: Sendable {
     let store: MetadataStore
     let audit: AuditLog
+    /// Forgets remembered credential checks when an organization's robots are renamed or deleted.
+    let authenticator: Authenticator
 
     /// The time-machine windows an organization or user may choose (Quay's `TAG_EXPIRATION_OPTIONS`).
     public static let tagExpirationOptions: [Int64] = [0, 86_400, 604_800, 1_209_600, 2_419_200]
 
-    public init(store: MetadataStore, audit: AuditLog) {
+    public init(store: MetadataStore, audit: AuditLog, authenticator: Authenticator) {
         self.store = store
         self.audit = audit
+        self.authenticator = authenticator
     }
 
     /// Creates an organization whose `owners` team holds its creator.
@@ -61,6 +64,7 @@ public struct OrganizationService: Sendable {
         } catch MetadataError.conflict(let message) {
             throw DomainError.invalidRequest(message)
         }
+        authenticator.forgetCachedCredentials()
         await audit.record("org_change_name", namespace: organization, by: performer,
                            metadata: ["old_name": organization.username, "new_name": newName])
     }
@@ -69,6 +73,7 @@ public struct OrganizationService: Sendable {
     public func delete(_ organization: AccountRecord, by performer: Performer) async throws {
         await audit.record("org_delete", namespace: organization, by: performer, metadata: ["namespace": organization.username])
         try await store.deleteAccount(id: organization.id)
+        authenticator.forgetCachedCredentials()
     }
 
     /// Removes a user or robot from every team of the organization and every permission on its repositories.

@@ -106,7 +106,7 @@ public struct TeamService: Sendable {
 
     /// Removes a member (or a pending invitation of that user); the caller cannot leave their own last admin team.
     public func remove(_ organization: AccountRecord, team: TeamRecord, username: String, by performer: Performer) async throws {
-        guard let member = try await store.account(named: username) else { throw DomainError.invalidRequest("Unknown user") }
+        guard let member = try await store.account(named: username) else { throw DomainError.notFound }
         if try await store.deleteInvites(teamID: team.id, accountID: member.id, email: nil) {
             await audit.record("org_delete_team_member_invite", namespace: organization, by: performer, metadata: ["user": username, "team": team.name])
             return

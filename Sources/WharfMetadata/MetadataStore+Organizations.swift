@@ -68,7 +68,7 @@ extension MetadataStore {
             guard taken == nil else { throw MetadataError.conflict("A user or organization with this name already exists") }
             try await db.raw("UPDATE account SET username = \(bind: newName) WHERE id = \(bind: id)").run()
             try await db.raw("""
-                UPDATE account SET username = \(bind: newName + "+") || SUBSTR(username, \(bind: oldName.count + 2))
+                UPDATE account SET username = \(bind: newName + "+") || SUBSTR(username, CAST(\(bind: oldName.count + 2) AS INTEGER))
                 WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))
                 """).run()
         }

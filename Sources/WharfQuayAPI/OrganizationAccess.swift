@@ -3,8 +3,8 @@ import WharfIdentity
 import WharfMetadata
 
 /// Quay's checks for organization endpoints: permission first, so a caller without the right is refused
-/// (401 anonymous, 403 otherwise) whether or not the organization exists; only superusers learn that
-/// it does not (404).
+/// (401 anonymous, 403 otherwise) whether or not the organization exists; only superusers with
+/// `FEATURE_SUPERUSERS_FULL_ACCESS` (Quay's `allow_if_superuser`) learn that it does not (404).
 struct OrganizationAccess {
     let services: QuayServices
 
@@ -24,7 +24,7 @@ struct OrganizationAccess {
 
     private func lookUp(_ name: String, _ caller: APICaller) async throws -> AccountRecord {
         guard let organization = try await services.store.account(named: name), organization.isOrganization else {
-            throw caller.identity.actsAsSuperuser ? QuayAPIError.notFound : caller.refusal
+            throw services.permissions.bypassesChecks(caller.identity) ? QuayAPIError.notFound : caller.refusal
         }
         return organization
     }

@@ -44,7 +44,7 @@ struct OrganizationRoutes {
         return QuayJSON.response(.created, "Created")
     }
 
-    /// Quay's `org_view`: teams for members, settings for admins.
+    /// Quay's `org_view`: teams for members (in creation order, as Quay sorts them by id), settings for admins.
     func view(_ organization: AccountRecord, caller: Identity) async throws -> [String: Any] {
         let permissions = services.permissions
         let isAdmin = try await permissions.administers(caller, organization: organization)
@@ -52,7 +52,7 @@ struct OrganizationRoutes {
         var view: [String: Any] = ["name": organization.username, "email": isAdmin ? (organization.email ?? "") : "",
                                    "avatar": QuayViews.avatar(organization), "is_admin": isAdmin, "is_member": isMember]
         if isMember || caller.actsAsSuperuser {
-            let summaries = try await services.store.teamSummaries(organizationID: organization.id)
+            let summaries = try await services.store.teamSummaries(organizationID: organization.id).sorted { $0.team.id < $1.team.id }
             var mine = Set<Int64>()
             if let account = caller.account { mine = Set(try await services.store.memberships(accountID: account.id).map(\.teamId)) }
             var teams: [String: Any] = [:]

@@ -29,7 +29,7 @@ public struct QuayServices: Sendable {
         let audit = AuditLog(store: store, logger: logger)
         self.audit = audit
         accounts = AccountService(store: store)
-        organizations = OrganizationService(store: store, audit: audit)
+        organizations = OrganizationService(store: store, audit: audit, authenticator: authenticator)
         teams = TeamService(store: store, audit: audit, requireInvite: settings.mailing && settings.requireTeamInvite)
         robots = RobotService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)
         appTokens = AppTokenService(store: store, sealer: sealer, audit: audit, authenticator: authenticator, lifetime: settings.appTokenLifetime)

@@ -100,13 +100,14 @@ struct RepositoryPermissionRoutes {
         return Responses.empty(.noContent)
     }
 
-    /// The roles a user holds on the repository directly and through teams.
+    /// The roles a user holds on the repository directly and through teams; none is a 404, as in Quay.
     @Sendable func transitive(_ call: QuayRequest) async throws -> Response {
         let repository = try await access.require(.admin, call)
         guard let account = try await services.store.account(named: call.parameter("username")), !account.isOrganization else {
             throw QuayAPIError.notFound
         }
         let roles = try await services.store.transitiveRoles(accountID: account.id, repositoryID: repository.id)
+        guard !roles.isEmpty else { throw QuayAPIError.notFound }
         return QuayJSON.response(.ok, ["permissions": roles.map { ["role": $0.rawValue] }])
     }
 

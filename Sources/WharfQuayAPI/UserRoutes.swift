@@ -60,17 +60,19 @@ struct UserRoutes {
             view["organizations"] = organizations
         }
         if caller.actsAsSuperuser {
-            view["super_user"] = caller.account?.username == user.username ? true : services.authenticator.isSuperuser(user.username)
+            // Quay: true only for the superuser's own account; false for anyone else, superusers included.
+            view["super_user"] = caller.account?.id == user.id
         }
         return view
     }
 
     @Sendable func currentUser(_ call: QuayRequest) async throws -> Response {
         let identity = call.caller.identity
-        guard let account = identity.account else {
+        // Quay's `User.get`: no user, or no user-read right (a token without `user:read`/`user:admin`), is an
+        // invalid token (401), not a 403.
+        guard let account = identity.account, services.permissions.readsUser(identity, username: account.username) else {
             throw QuayAPIError(status: 401, text: "Requires authentication", shape: .apiError(type: "invalid_token"), extra: ["session_required": false])
         }
-        guard services.permissions.readsUser(identity, username: account.username) else { throw QuayAPIError.unauthorized }
         return QuayJSON.response(.ok, try await userView(account, caller: identity))
     }
 
@@ -84,7 +86,7 @@ struct UserRoutes {
     @Sendable func starred(_ call: QuayRequest) async throws -> Response {
         let account = try requireUserAdmin(call)
         let page = PageToken.offset(call.query("next_page"))
-        let limit = 50
+        let limit = 100
         let rows = try await services.store.starredRepositories(accountID: account.id, offset: page, limit: limit + 1)
         var body: [String: Any] = ["repositories": rows.prefix(limit).map {
             ["namespace": $0.namespace, "name": $0.name, "description": $0.description.orNull, "is_public": $0.visibility == .public] as [String: Any]
@@ -99,8 +101,8 @@ struct UserRoutes {
     }
 
     @Sendable func star(_ call: QuayRequest) async throws -> Response {
+        let account = try requireUserAdmin(call)
         let body: StarBody = try await QuayJSON.decode(call.request)
-        let account = try call.caller.account()
         let repository = try await RepositoryAccess(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
         try await services.store.star(accountID: account.id, repositoryID: repository.id)
         return QuayJSON.response(.created, ["namespace": body.namespace, "repository": body.repository])
@@ -115,8 +117,8 @@ struct UserRoutes {
         return Responses.empty(.noContent)
     }
 
-    /// Users, robots of `namespace`, teams of `namespace` (with `includeTeams`) and organizations
-    /// (with `includeOrgs`) whose names start with the prefix.
+    /// Users, robots of `namespace`, teams of `namespace` (with `includeTeams`) and the `namespace`
+    /// organization itself (with `includeOrgs`, for its members, as Quay) whose names start with the prefix.
     @Sendable func entities(_ call: QuayRequest) async throws -> Response {
         let prefix = call.parameter("prefix")
         let store = services.store
@@ -132,19 +134,21 @@ struct UserRoutes {
         if let namespaceAccount, mayListNamespace {
             let robotPrefix = prefix.contains("+") ? prefix : namespaceAccount.username + "+" + prefix
             for robot in try await store.robots(ownerID: namespaceAccount.id, prefix: robotPrefix, limit: 10) {
-                results.append(["name": robot.name, "kind": "user", "is_robot": true,
-                                "avatar": QuayViews.avatar(name: robot.name, email: nil, kind: "robot")])
+                var entry: [String: Any] = ["name": robot.name, "kind": "user", "is_robot": true,
+                                            "avatar": QuayViews.avatar(name: robot.name, email: nil, kind: "robot")]
+                if namespaceAccount.isOrganization { entry["is_org_member"] = true }
+                results.append(entry)
             }
             if namespaceAccount.isOrganization, call.flag("includeTeams", default: false) {
                 for summary in try await store.teamSummaries(organizationID: namespaceAccount.id) where summary.team.name.hasPrefix(prefix) {
-                    results.append(["name": summary.team.name, "kind": "team", "is_robot": false, "avatar": QuayViews.avatar(team: summary.team)])
+                    results.append(["name": summary.team.name, "kind": "team", "is_robot": false, "is_org_member": true,
+                                    "avatar": QuayViews.avatar(team: summary.team)])
                 }
             }
         }
-        if call.flag("includeOrgs", default: false) {
-            for organization in try await store.accounts(prefix: prefix, organizations: true, limit: 10) {
-                results.append(["name": organization.username, "kind": "org", "is_robot": false, "avatar": QuayViews.avatar(organization)])
-            }
+        if call.flag("includeOrgs", default: false), let namespaceAccount, namespaceAccount.isOrganization, mayListNamespace,
+           namespaceAccount.username.hasPrefix(prefix) {
+            results.append(["name": namespaceAccount.username, "kind": "org", "is_robot": false, "avatar": QuayViews.avatar(namespaceAccount)])
         }
         if !prefix.contains("+") {
             for user in try await store.accounts(prefix: prefix, organizations: false, limit: 10) {

@@ -11,6 +11,8 @@ struct RegistryCaller: Sendable {
     let identity: Identity
     /// Claims of a verified bearer token; nil for Basic credentials and anonymous callers.
     let claims: RegistryClaims?
+    /// The peer's address, for the audit log.
+    var ip: String? = nil
 }
 
 extension RegistryCaller {
@@ -46,23 +48,23 @@ struct RegistryAuthorizer: Sendable {
     let audit: AuditLog
 
     /// Identifies the caller from the `Authorization` header.
-    func caller(for request: Request) async throws -> RegistryCaller {
+    func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
         switch Credentials(request: request) {
         case .bearer(let token):
             guard let claims = await tokens.verify(token) else {
                 throw RegistryError(.unauthorized, status: 401, "invalid or expired registry token")
             }
-            return RegistryCaller(identity: .anonymous, claims: claims)
+            return RegistryCaller(identity: .anonymous, claims: claims, ip: ip)
         case .basic(let username, let password):
             guard let identity = try await authenticator.authenticate(username: username, password: password) else {
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
             }
-            return RegistryCaller(identity: identity, claims: nil)
+            return RegistryCaller(identity: identity, claims: nil, ip: ip)
         case nil:
             if request.headers[.authorization] != nil {
                 throw RegistryError(.unauthorized, status: 401, "unsupported Authorization header")
             }
-            return RegistryCaller(identity: .anonymous, claims: nil)
+            return RegistryCaller(identity: .anonymous, claims: nil, ip: ip)
         }
     }
 
@@ -135,7 +137,7 @@ struct RegistryAuthorizer: Sendable {
         guard let namespace = access.creatableIn else { return nil }
         let repository = try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
                                                           visibility: .private, creatorID: caller.identity.account?.id)
-        await audit.record("create_repo", namespace: namespace, by: Performer(identity: caller.identity, ip: nil), repository: repository,
+        await audit.record("create_repo", namespace: namespace, by: Performer(identity: caller.identity, ip: caller.ip), repository: repository,
                            metadata: ["repo": repository.name, "namespace": namespace.username])
         return repository
     }

@@ -10,14 +10,17 @@ extension RegistryHandler {
     /// with an OAuth token) or none, and signs a token granting the requested actions the caller may
     /// perform; actions it may not perform are silently left out, as in Quay. A first push into one's own
     /// namespace creates the repository here.
-    func issueToken(_ request: Request) async throws -> Response {
+    func issueToken(_ request: Request, remoteIP: String?) async throws -> Response {
         let identity: Identity
+        let scopes = request.queryAll("scope").flatMap { $0.split(separator: " ").map(String.init) }
         switch Credentials(request: request) {
         case .basic(let username, let password):
             guard let found = try await authorizer.authenticator.authenticate(username: username, password: password) else {
+                await recordLogin(failedAs: username, ip: remoteIP, userAgent: request.headers[.userAgent])
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
             }
             identity = found
+            if scopes.isEmpty { await recordLogin(of: identity, ip: remoteIP, userAgent: request.headers[.userAgent]) }
         case .bearer:
             throw RegistryError(.unauthorized, status: 401, "the token endpoint takes Basic credentials")
         case nil:
@@ -26,11 +29,10 @@ extension RegistryHandler {
             }
             identity = .anonymous
         }
-        let scopes = request.queryAll("scope").flatMap { $0.split(separator: " ").map(String.init) }
         if identity.isAnonymous && scopes.isEmpty {
             throw RegistryError(.unauthorized, status: 401, "authentication required")
         }
-        let caller = RegistryCaller(identity: identity, claims: nil)
+        let caller = RegistryCaller(identity: identity, claims: nil, ip: remoteIP)
         var grants: [RegistryAccess] = []
         for scope in scopes {
             if scope.hasPrefix("registry:catalog:") { continue }
@@ -46,6 +48,27 @@ extension RegistryHandler {
         }
         let issuedAt = ISO8601DateFormatter().string(from: Date())
         return Responses.json(.ok, encoding: Body(token: token, expires_in: Int(tokens.lifetime), issued_at: issuedAt))
+    }
+
+    /// A `docker login` (a token request without scopes) is logged as `login_success`, as in Quay.
+    private func recordLogin(of identity: Identity, ip: String?, userAgent: String?) async {
+        guard let account = identity.account else { return }
+        var namespace = account
+        if identity.kind == .robot, let robot = try? await store.robot(named: account.username),
+           let owner = try? await store.account(id: robot.ownerId) {
+            namespace = owner
+        }
+        await authorizer.audit.record("login_success", namespace: namespace, by: Performer(identity: identity, ip: ip),
+                                      metadata: ["type": "v2auth", "kind": identity.kind.rawValue, "useragent": userAgent,
+                                                 "username": account.username])
+    }
+
+    /// Failed credentials at the token endpoint are logged as `login_failure` in the named account's log.
+    private func recordLogin(failedAs username: String, ip: String?, userAgent: String?) async {
+        let account = username.hasPrefix("$") ? nil : try? await store.account(named: username)
+        await authorizer.audit.record("login_failure", namespace: account, by: Performer(identity: .anonymous, ip: ip),
+                                      metadata: ["type": "v2auth", "useragent": userAgent, "username": username,
+                                                 "message": "Invalid Username or Password"])
     }
 
     /// Parses `repository:<name>:<actions>`; the name may carry the server's host name as a prefix.

@@ -33,11 +33,11 @@ public struct RegistryHandler: Sendable {
     /// Whether `path` belongs to the registry API.
     public static func handles(_ path: String) -> Bool { path == "/v2" || path.hasPrefix("/v2/") }
 
-    /// Answers one `/v2` request.
-    public func respond(to request: Request) async -> Response {
+    /// Answers one `/v2` request from the peer at `remoteIP`.
+    public func respond(to request: Request, remoteIP: String? = nil) async -> Response {
         var response: Response
         do {
-            response = try await route(request)
+            response = try await route(request, remoteIP: remoteIP)
         } catch let error as RegistryError {
             response = render(error, request: request)
         } catch let error as HTTPError where error.status == .contentTooLarge {
@@ -50,15 +50,15 @@ public struct RegistryHandler: Sendable {
         return response
     }
 
-    private func route(_ request: Request) async throws -> Response {
+    private func route(_ request: Request, remoteIP: String?) async throws -> Response {
         guard let route = RegistryRoute(path: request.uri.path) else {
             throw RegistryError(.nameInvalid, status: 404, "no such endpoint", detail: ["path": request.uri.path])
         }
         if route == .token {
             guard request.method == .get else { throw methodNotAllowed }
-            return try await issueToken(request)
+            return try await issueToken(request, remoteIP: remoteIP)
         }
-        let caller = try await authorizer.caller(for: request)
+        let caller = try await authorizer.caller(for: request, ip: remoteIP)
         switch (route, request.method) {
         case (.base, .get), (.base, .head):
             guard !caller.identity.isAnonymous || caller.claims != nil else {

@@ -22,7 +22,7 @@ struct WharfResponder: HTTPResponder {
 
     private func route(_ request: Request, remoteIP: String?) async -> Response {
         let path = request.uri.path
-        if RegistryHandler.handles(path) { return await registry.respond(to: request) }
+        if RegistryHandler.handles(path) { return await registry.respond(to: request, remoteIP: remoteIP) }
         if QuayAPIHandler.handles(path) { return await quay.respond(to: request, remoteIP: remoteIP) }
         if OAuthHandler.handles(path) { return await oauth.respond(to: request, remoteIP: remoteIP) }
         return Responses.json(.notFound, encoding: ["message": "Not Found"])

@@ -32,6 +32,20 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// Runs `body` with the server's state opened (not listening), and closes the database afterwards.
+func withServer<T>(_ options: ServerOptions, _ body: (WharfServer) async throws -> T) async throws -> T {
+    let server = try await WharfServer.assemble(try options.load(), logger: makeLogger())
+    let result: T
+    do {
+        result = try await body(server)
+    } catch {
+        try? await server.store.shutdown()
+        throw error
+    }
+    try await server.store.shutdown()
+    return result
+}
+
 func makeLogger() -> Logger {
     var logger = Logger(label: "wharf")
     logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -68,10 +82,12 @@ struct CreateUser: AsyncParsableCommand {
     @Option var email: String?
 
     func run() async throws {
-        let server = try await WharfServer.assemble(try options.load(), logger: makeLogger())
-        defer { Task { try? await server.store.shutdown() } }
-        let account = try await server.accounts.createUser(username: username, password: password, email: email)
-        print("created user \(account.username)")
+        try await withServer(options) { server in
+            let account = try await server.accounts.createUser(username: username, password: password, email: email)
+            await server.services.audit.record("user_create", namespace: account, by: nil,
+                                               metadata: ["username": account.username, "via": "command line"])
+            print("created user \(account.username)")
+        }
     }
 }
 
@@ -95,9 +111,7 @@ struct CreateToken: AsyncParsableCommand {
         guard !scopes.isEmpty, parsed.count == Set(scopes).count else {
             throw ValidationError("give one or more --scope among \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let logger = makeLogger()
-        let server = try await WharfServer.assemble(try options.load(), logger: logger)
-        do {
+        try await withServer(options) { server in
             guard let account = try await server.store.account(named: username), !account.isOrganization, !account.isRobot else {
                 throw ValidationError("no user named \(username)")
             }
@@ -106,10 +120,6 @@ struct CreateToken: AsyncParsableCommand {
             await server.services.audit.record("create_oauth_api_token", namespace: account, by: nil,
                                                metadata: ["scope": Scope.render(parsed), "via": "command line"])
             print(token)
-        } catch {
-            try? await server.store.shutdown()
-            throw error
         }
-        try await server.store.shutdown()
     }
 }
