@@ -22,6 +22,14 @@ public struct APICaller: Sendable {
         return account
     }
 
+    /// The caller's own user account when the credential may administer it (`user:admin`); 401
+    /// anonymous, 403 otherwise.
+    func administeredAccount(_ permissions: PermissionResolver) throws -> AccountRecord {
+        let account = try account()
+        guard permissions.administersUser(identity, username: account.username) else { throw QuayAPIError.unauthorized }
+        return account
+    }
+
     /// The refusal for this caller: 401 when anonymous, 403 otherwise.
     var refusal: QuayAPIError { QuayAPIError.refusal(for: identity) }
 

@@ -31,14 +31,8 @@ struct AppTokenRoutes {
         return view
     }
 
-    func requireUser(_ call: QuayRequest) throws -> AccountRecord {
-        let account = try call.caller.account()
-        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
-        return account
-    }
-
     @Sendable func list(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUser(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         let expiring = call.flag("expiring", default: false)
         var before: Int64?
         if expiring {
@@ -52,7 +46,7 @@ struct AppTokenRoutes {
     struct CreateBody: Decodable { let title: String }
 
     @Sendable func create(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUser(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         let body: CreateBody = try await QuayJSON.decode(call.request)
         let (record, token) = try await services.appTokens.create(for: user, title: body.title, by: call.caller.performer)
         return QuayJSON.response(.ok, ["token": view(record, value: token)])
@@ -64,13 +58,13 @@ struct AppTokenRoutes {
     }
 
     @Sendable func get(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUser(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         let record = try await token(call, of: user)
         return QuayJSON.response(.ok, ["token": view(record, value: services.appTokens.value(of: record) ?? "")])
     }
 
     @Sendable func revoke(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUser(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         let record = try await token(call, of: user)
         try await services.appTokens.revoke(record, of: user, by: call.caller.performer)
         return Responses.empty(.noContent)

@@ -37,8 +37,7 @@ struct OrganizationRoutes {
     }
 
     @Sendable func create(_ call: QuayRequest) async throws -> Response {
-        let account = try call.caller.account()
-        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
+        _ = try call.caller.administeredAccount(services.permissions)
         let body: CreateBody = try await QuayJSON.decode(call.request)
         _ = try await services.organizations.create(name: body.name, email: body.email, by: call.caller.performer)
         return QuayJSON.response(.created, "Created")

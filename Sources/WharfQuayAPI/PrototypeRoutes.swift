@@ -55,9 +55,14 @@ struct PrototypeRoutes {
         let kind: String?
     }
 
+    struct Delegate: Decodable {
+        let name: String
+        let kind: String
+    }
+
     struct CreateBody: Decodable {
         let role: String
-        let delegate: Entity
+        let delegate: Delegate
         let activating_user: Entity?
     }
 
@@ -70,10 +75,10 @@ struct PrototypeRoutes {
         let organization = try await access.requireAdmin(call.parameter("orgname"), call.caller)
         let body: CreateBody = try await QuayJSON.decode(call.request)
         let delegate: PrototypeDelegate
-        switch body.delegate.kind ?? "user" {
+        switch body.delegate.kind {
         case "user": delegate = .user(body.delegate.name)
         case "team": delegate = .team(body.delegate.name)
-        default: throw QuayAPIError.invalidRequest("Unknown delegate kind: \(body.delegate.kind ?? "")")
+        default: throw QuayAPIError.invalidRequest("'\(body.delegate.kind)' is not one of ['user', 'team']")
         }
         let prototype = try await services.prototypes.create(organization, role: try Self.role(body.role), delegate: delegate,
                                                              activatingUser: body.activating_user?.name, by: call.caller.performer)

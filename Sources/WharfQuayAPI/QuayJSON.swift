@@ -4,14 +4,15 @@ import WharfHTTP
 
 /// Decoding of Quay API request bodies and encoding of its JSON views.
 enum QuayJSON {
-    /// Decodes the JSON body (at most 1 MiB); a malformed body is a 400 in Quay's `{"message"}` form.
+    /// Decodes the JSON body (at most 1 MiB); a body that does not fit the schema is a 400
+    /// `invalid_request`, as Quay's `validate_json_request` answers.
     static func decode<T: Decodable>(_ request: Request, as type: T.Type = T.self) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw QuayAPIError.message(400, "Invalid JSON body: \(Self.describe(error))")
+            throw QuayAPIError.invalidRequest(Self.describe(error))
         }
     }
 
@@ -23,7 +24,7 @@ enum QuayJSON {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            throw QuayAPIError.message(400, "Invalid JSON body: \(Self.describe(error))")
+            throw QuayAPIError.invalidRequest(Self.describe(error))
         }
     }
 

@@ -48,9 +48,7 @@ struct RobotRoutes {
 
     /// The caller's own namespace (robots of a user are the user's business only).
     @Sendable func userOwner(_ call: QuayRequest) async throws -> Owner {
-        let account = try call.caller.account()
-        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
-        return Owner(account: account, administers: true)
+        Owner(account: try call.caller.administeredAccount(services.permissions), administers: true)
     }
 
     /// An organization: its members may list its robots, its administrators see and change everything.

@@ -165,20 +165,14 @@ struct TeamRoutes {
     }
 
     @Sendable func acceptInvite(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUserAdmin(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         let (organization, team) = try await services.teams.accept(code: call.parameter("code"), as: user, by: call.caller.performer)
         return QuayJSON.response(.ok, ["org": organization.username, "team": team.name])
     }
 
     @Sendable func declineInvite(_ call: QuayRequest) async throws -> Response {
-        let user = try requireUserAdmin(call)
+        let user = try call.caller.administeredAccount(services.permissions)
         try await services.teams.decline(code: call.parameter("code"), as: user, by: call.caller.performer)
         return Responses.empty(.noContent)
-    }
-
-    func requireUserAdmin(_ call: QuayRequest) throws -> AccountRecord {
-        let account = try call.caller.account()
-        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
-        return account
     }
 }

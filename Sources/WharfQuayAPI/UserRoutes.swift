@@ -84,7 +84,7 @@ struct UserRoutes {
     }
 
     @Sendable func starred(_ call: QuayRequest) async throws -> Response {
-        let account = try requireUserAdmin(call)
+        let account = try call.caller.administeredAccount(services.permissions)
         let page = PageToken.offset(call.query("next_page"))
         let limit = 100
         let rows = try await services.store.starredRepositories(accountID: account.id, offset: page, limit: limit + 1)
@@ -101,7 +101,7 @@ struct UserRoutes {
     }
 
     @Sendable func star(_ call: QuayRequest) async throws -> Response {
-        let account = try requireUserAdmin(call)
+        let account = try call.caller.administeredAccount(services.permissions)
         let body: StarBody = try await QuayJSON.decode(call.request)
         let repository = try await RepositoryAccess(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
         try await services.store.star(accountID: account.id, repositoryID: repository.id)
@@ -109,7 +109,7 @@ struct UserRoutes {
     }
 
     @Sendable func unstar(_ call: QuayRequest) async throws -> Response {
-        let account = try requireUserAdmin(call)
+        let account = try call.caller.administeredAccount(services.permissions)
         let (namespace, name) = RepositoryAccess.split(call.parameter("repository"))
         if let repository = try await services.store.repository(namespace: namespace, name: name) {
             try await services.store.unstar(accountID: account.id, repositoryID: repository.id)
@@ -160,12 +160,5 @@ struct UserRoutes {
             }
         }
         return QuayJSON.response(.ok, ["results": results])
-    }
-
-    /// The caller's account when it may administer it (`user:admin`).
-    func requireUserAdmin(_ call: QuayRequest) throws -> AccountRecord {
-        let account = try call.caller.account()
-        guard services.permissions.administersUser(call.caller.identity, username: account.username) else { throw QuayAPIError.unauthorized }
-        return account
     }
 }

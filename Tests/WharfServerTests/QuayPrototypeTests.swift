@@ -73,7 +73,10 @@ final class QuayPrototypeTests: XCTestCase {
                                                                              "activating_user": ["name": "nobody"]])
                 XCTAssertEqual(unknownActivating.status.code, 400, unknownActivating.text)
                 let noDelegate = try await world.aliceAPI.post(base, ["role": "read"])
-                XCTAssertEqual(noDelegate.status.code, 400, noDelegate.text)
+                noDelegate.assertAPIError(400, "invalid_request")
+                let noKind = try await world.aliceAPI.post(base, ["role": "read", "delegate": ["name": "bob"]])
+                noKind.assertAPIError(400, "invalid_request")
+                badKind.assertAPIError(400, "invalid_request")
 
                 let list = try await world.aliceAPI.get(base)
                 let prototypes = OrgKit.objects(list.json["prototypes"])
