@@ -10,7 +10,7 @@ import WharfMetadata
 public final class Authenticator: Sendable {
     private let store: MetadataStore
     private let superUsers: Set<String>
-    private let cache = NIOLockedValueBox([String: (identity: Identity, expires: Date)]())
+    private let cache = NIOLockedValueBox(RememberedChecks())
     private let inFlight = NIOLockedValueBox([String: Task<Identity?, any Error>]())
     private let cacheLifetime: TimeInterval = 30
     private let cacheCapacity = 10_000
@@ -26,7 +26,8 @@ public final class Authenticator: Sendable {
     /// opens many connections at once costs one bcrypt, not one per connection.
     public func authenticate(username: String, password: String) async throws -> Identity? {
         let key = Secrets.sha256Hex(username + "\u{0}" + password)
-        if let hit = cache.withLockedValue({ $0[key] }), hit.expires > Date() { return hit.identity }
+        if let hit = cache.withLockedValue({ $0.entries[key] }), hit.expires > Date() { return hit.identity }
+        let startedAt = cache.withLockedValue { $0.generation }
         let check = inFlight.withLockedValue { checks in
             if let running = checks[key] { return running }
             let started = Task { try await self.check(username: username, password: password) }
@@ -41,7 +42,7 @@ public final class Authenticator: Sendable {
             throw error
         }
         inFlight.withLockedValue { if $0[key] == check { $0[key] = nil } }
-        remember(identity, under: key)
+        remember(identity, under: key, checkedAt: startedAt)
         return identity
     }
 
@@ -69,23 +70,34 @@ public final class Authenticator: Sendable {
         if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
         guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
         try await store.touchAppToken(id: record.id)
-        return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
+        return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username),
+                        tokenUUID: record.uuid)
     }
 
-    private func remember(_ identity: Identity?, under key: String) {
+    private func remember(_ identity: Identity?, under key: String, checkedAt: Int) {
         let now = Date()
-        if let identity {
-            cache.withLockedValue { cache in
-                if cache.count >= cacheCapacity { cache = cache.filter { $0.value.expires > now } }
-                if cache.count < cacheCapacity { cache[key] = (identity, now.addingTimeInterval(cacheLifetime)) }
-            }
+        guard let identity else { return }
+        cache.withLockedValue { cache in
+            guard cache.generation == checkedAt else { return }
+            if cache.entries.count >= cacheCapacity { cache.entries = cache.entries.filter { $0.value.expires > now } }
+            if cache.entries.count < cacheCapacity { cache.entries[key] = (identity, now.addingTimeInterval(cacheLifetime)) }
         }
     }
 
+    /// Checks a password. After `LoginThrottle.freeAttempts` failures in a row, the account must wait
+    /// (doubling each time, up to `LoginThrottle.maximumDelay`) before the next try is even checked.
     private func authenticatePassword(username: String, password: String) async throws -> Identity? {
         guard let account = try await store.account(named: username), !account.isOrganization, !account.isRobot,
               account.enabled, let hash = account.passwordHash else { return nil }
-        guard try await Secrets.verifyPassword(password, hash: hash) else { return nil }
+        let failures = try await store.failedLogins(accountID: account.id)
+        if let wait = LoginThrottle.delay(failures: failures.count, lastMs: failures.lastMs, nowMs: MetadataStore.nowMs()) {
+            throw LoginThrottle.TooManyAttempts(retryAfter: wait)
+        }
+        guard try await Secrets.verifyPassword(password, hash: hash) else {
+            try await store.recordFailedLogin(accountID: account.id)
+            return nil
+        }
+        if failures.count > 0 { try await store.resetFailedLogins(accountID: account.id) }
         return Identity(kind: .user, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
     }
 
@@ -97,7 +109,7 @@ public final class Authenticator: Sendable {
         if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
         guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
         return Identity(kind: .oauthToken, account: account, scopes: Scope.parseList(record.scopes),
-                        isSuperuser: superUsers.contains(account.username))
+                        isSuperuser: superUsers.contains(account.username), tokenUUID: record.uuid)
     }
 
     /// Mints an OAuth access token for `account` and returns it; only its hash is stored.
@@ -113,7 +125,11 @@ public final class Authenticator: Sendable {
     /// Forgets every remembered credential check (after a token or password is revoked or replaced on
     /// this node; other nodes forget theirs within `cacheLifetime`).
     public func forgetCachedCredentials() {
-        cache.withLockedValue { $0.removeAll() }
+        cache.withLockedValue { cache in
+            cache.generation += 1
+            cache.entries.removeAll()
+        }
+        inFlight.withLockedValue { $0.removeAll() }
     }
 
     /// The identity of a signed-in session's account (a direct login: unscoped).
@@ -129,6 +145,13 @@ public final class Authenticator: Sendable {
 
     /// Whether `username` is listed in `SUPER_USERS`.
     public func isSuperuser(_ username: String) -> Bool { superUsers.contains(username) }
+}
+
+/// Successful credential checks remembered for a short time; `generation` is bumped when they are all
+/// forgotten, so a check that started before then (and may have read a revoked token) is not remembered.
+struct RememberedChecks {
+    var generation = 0
+    var entries: [String: (identity: Identity, expires: Date)] = [:]
 }
 
 /// Quay's OAuth token shape: 40 characters, the first 20 a lookup name, the last 20 the secret code.

@@ -18,12 +18,35 @@ public struct Identity: Sendable {
     public let scopes: Set<Scope>?
     /// Whether the account is listed in `SUPER_USERS` (see `actsAsSuperuser` for whether it may act so).
     public let isSuperuser: Bool
+    /// The UUID of the token the caller presented (OAuth and app-specific tokens), for registry tokens'
+    /// `context.entity_reference`.
+    public let tokenUUID: String?
 
-    public init(kind: Kind, account: AccountRecord?, scopes: Set<Scope>?, isSuperuser: Bool) {
+    public init(kind: Kind, account: AccountRecord?, scopes: Set<Scope>?, isSuperuser: Bool, tokenUUID: String? = nil) {
         self.kind = kind
         self.account = account
         self.scopes = scopes
         self.isSuperuser = isSuperuser
+        self.tokenUUID = tokenUUID
+    }
+
+    /// Quay's `context.entity_reference`: the user's UUID, the robot's name, or the token's UUID.
+    public var entityReference: String? {
+        switch kind {
+        case .robot: return account?.username
+        case .oauthToken, .appSpecificToken: return tokenUUID
+        case .user: return account?.uuid
+        case .anonymous: return nil
+        }
+    }
+
+    /// Quay's `context.kind`: `oauth` for OAuth tokens, `user` for users, robots and app tokens.
+    public var contextKind: String {
+        switch kind {
+        case .oauthToken: return "oauth"
+        case .anonymous: return "anonymous"
+        case .user, .robot, .appSpecificToken: return "user"
+        }
     }
 
     public static let anonymous = Identity(kind: .anonymous, account: nil, scopes: [], isSuperuser: false)
@@ -81,9 +104,7 @@ public struct Identity: Sendable {
 }
 
 /// What a credential may do with its own user account.
-public enum UserRole: Int, Sendable, Comparable {
+public enum UserRole: Sendable {
     case read
     case admin
-
-    public static func < (lhs: UserRole, rhs: UserRole) -> Bool { lhs.rawValue < rhs.rawValue }
 }

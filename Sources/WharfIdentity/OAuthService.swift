@@ -97,7 +97,7 @@ public struct OAuthService: Sendable {
     public func validate(clientID: String, redirectURI: String?, scope: String) async throws -> (OAuthApplicationRecord, Set<Scope>, String) {
         guard let application = try await store.application(clientID: clientID) else { throw OAuthError.invalidClient("Unknown client id") }
         let redirect = redirectURI ?? application.redirectUri
-        guard !application.redirectUri.isEmpty, redirect.hasPrefix(application.redirectUri) else {
+        guard Self.redirect(redirect, isUnder: application.redirectUri) else {
             throw OAuthError.invalidRequest("The redirect URI does not match the application's")
         }
         let scopes = Scope.parseList(scope)
@@ -124,7 +124,9 @@ public struct OAuthService: Sendable {
     }
 
     /// Exchanges an authorization code for an access token (the client authenticates with its secret).
-    public func exchange(clientID: String, clientSecret: String, code: String, redirectURI: String?, ip: String?) async throws -> (token: String, scopes: Set<Scope>) {
+    /// The redirect URI must be the one the code was issued for, and a scope, when given, the one granted.
+    public func exchange(clientID: String, clientSecret: String, code: String, redirectURI: String?, scope: String?,
+                         ip: String?) async throws -> (token: String, scopes: Set<Scope>) {
         guard let application = try await store.application(clientID: clientID),
               Secrets.constantTimeEquals(application.clientSecretHash, Secrets.sha256Hex(clientSecret)) else {
             throw OAuthError.invalidClient("Invalid client id or secret")
@@ -134,12 +136,27 @@ public struct OAuthService: Sendable {
               stored.applicationId == application.id, stored.expiresMs > MetadataStore.nowMs() else {
             throw OAuthError.invalidGrant("Invalid or expired authorization code")
         }
-        if let redirectURI, redirectURI != stored.redirectUri { throw OAuthError.invalidGrant("The redirect URI does not match") }
+        guard redirectURI == stored.redirectUri else { throw OAuthError.invalidGrant("The redirect URI does not match") }
         guard let user = try await store.account(id: stored.accountId), user.enabled else { throw OAuthError.invalidGrant("Unknown user") }
         let scopes = Scope.parseList(stored.scopes)
+        if let scope, Scope.parseList(scope) != scopes { throw OAuthError.invalidScope("The scope differs from the one granted") }
         let identity = Identity(kind: .user, account: user, scopes: nil, isSuperuser: false)
         let token = try await issueToken(application: application, user: user, scopes: scopes, by: Performer(identity: identity, ip: ip))
         return (token, scopes)
+    }
+
+    /// Whether `candidate` is the registered redirect URI or below it: same scheme, host and port, and a
+    /// path equal to the registered one or under it at a `/` (so `https://app.example` does not admit
+    /// `https://app.example.evil.com` or `https://app.example@evil.com`). Quay checks a bare string prefix.
+    static func redirect(_ candidate: String, isUnder registered: String) -> Bool {
+        guard let wanted = URLComponents(string: registered), let given = URLComponents(string: candidate),
+              let scheme = wanted.scheme?.lowercased(), ["http", "https"].contains(scheme), given.scheme?.lowercased() == scheme,
+              let host = wanted.host?.lowercased(), !host.isEmpty, given.host?.lowercased() == host,
+              given.port == wanted.port, given.user == nil, given.password == nil, wanted.fragment == nil, given.fragment == nil else {
+            return false
+        }
+        let base = wanted.path.hasSuffix("/") ? wanted.path : wanted.path + "/"
+        return given.path == wanted.path || given.path.hasPrefix(base) || (wanted.path.isEmpty && given.path.hasPrefix("/"))
     }
 
     /// 20 characters of `[A-Z0-9]`, as Quay's client ids.

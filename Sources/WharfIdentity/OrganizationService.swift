@@ -76,8 +76,11 @@ public struct OrganizationService: Sendable {
         authenticator.forgetCachedCredentials()
     }
 
-    /// Removes a user or robot from every team of the organization and every permission on its repositories.
+    /// Removes a user from every team of the organization and every permission on its repositories;
+    /// the organization's only administrator cannot be removed.
     public func removeMember(_ organization: AccountRecord, member: AccountRecord, by performer: Performer) async throws {
+        let admins = try await store.organizationAdminIDs(organizationID: organization.id)
+        if admins == [member.id] { throw DomainError.rejected("Cannot remove user as they are the only organization admin") }
         try await store.removeOrganizationMember(organizationID: organization.id, accountID: member.id)
         await audit.record("org_remove_team_member", namespace: organization, by: performer, metadata: ["member": member.username, "team": nil])
     }

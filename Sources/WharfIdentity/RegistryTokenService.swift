@@ -61,8 +61,8 @@ public final class RegistryTokenService: Sendable {
             iat: .init(value: now), nbf: .init(value: now), exp: .init(value: now.addingTimeInterval(lifetime)),
             access: access,
             context: RegistryTokenContext(version: 2, entityKind: identity.kind.rawValue,
-                                          entityReference: identity.account?.uuid,
-                                          kind: identity.kind == .oauthToken ? "oauth" : identity.kind.rawValue,
+                                          entityReference: identity.entityReference,
+                                          kind: identity.contextKind,
                                           user: identity.account?.username,
                                           scopes: identity.scopes.map(Scope.render)))
         var header = JWTHeader()

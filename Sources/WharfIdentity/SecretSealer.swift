@@ -17,24 +17,39 @@ public struct SecretSealer: Sendable {
     /// The key configured in `DATABASE_SECRET_KEY`, or else one generated once and kept at `path`
     /// (readable by its owner only). Nodes that share a database must share the key: set it in the
     /// configuration when running more than one.
+    ///
+    /// A generated key is written to a temporary file, flushed, then linked into place, so a reader
+    /// never sees a partial key; a key file shorter than `minimumKeyLength` is refused.
     public static func load(configured: String?, path: String) throws -> SecretSealer {
         if let configured, !configured.isEmpty { return SecretSealer(secret: configured) }
-        if let existing = FileManager.default.contents(atPath: path), let text = String(data: existing, encoding: .utf8) {
-            return SecretSealer(secret: text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let generated = Secrets.randomToken(length: 64)
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if descriptor < 0 {
-            if errno == EEXIST { return try load(configured: nil, path: path) }
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        defer { close(descriptor) }
-        let bytes = Array(generated.utf8)
-        guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
+        if FileManager.default.fileExists(atPath: path) { return try read(path) }
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = directory + "/.database-secret-" + Secrets.randomToken(length: 12)
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary]) }
+        defer { unlink(temporary) }
+        let bytes = Array(Secrets.randomToken(length: 64).utf8)
+        let written = write(descriptor, bytes, bytes.count)
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == bytes.count, synced == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        if link(temporary, path) != 0, errno != EEXIST {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        return SecretSealer(secret: generated)
+        return try read(path)
+    }
+
+    /// Keys shorter than this are refused (a generated key has 64 characters).
+    static let minimumKeyLength = 32
+
+    private static func read(_ path: String) throws -> SecretSealer {
+        let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= minimumKeyLength else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path,
+                                                             NSLocalizedDescriptionKey: "the database secret key at \(path) is too short"])
+        }
+        return SecretSealer(secret: text)
     }
 
     /// `plaintext` encrypted and authenticated, base64-encoded.

@@ -58,6 +58,26 @@ extension MetadataStore {
             """, as: AccessTokenRecord.self)
     }
 
+    /// The account's failed sign-ins since its last success, and when the last one happened.
+    public func failedLogins(accountID: Int64) async throws -> (count: Int, lastMs: Int64?) {
+        struct Row: Decodable { let invalid_login_attempts: Int; let last_invalid_login_ms: Int64? }
+        let row = try await first("SELECT invalid_login_attempts, last_invalid_login_ms FROM account WHERE id = \(bind: accountID)", as: Row.self)
+        return (row?.invalid_login_attempts ?? 0, row?.last_invalid_login_ms)
+    }
+
+    /// Counts a failed sign-in.
+    public func recordFailedLogin(accountID: Int64) async throws {
+        try await run("""
+            UPDATE account SET invalid_login_attempts = invalid_login_attempts + 1, last_invalid_login_ms = \(bind: Self.nowMs())
+            WHERE id = \(bind: accountID)
+            """)
+    }
+
+    /// Forgets failed sign-ins after a successful one.
+    public func resetFailedLogins(accountID: Int64) async throws {
+        try await run("UPDATE account SET invalid_login_attempts = 0, last_invalid_login_ms = NULL WHERE id = \(bind: accountID)")
+    }
+
     /// Registers the public key of an instance's registry-token signing key.
     public func saveServiceKey(kid: String, service: String, publicKeyPEM: String) async throws {
         try await run("""

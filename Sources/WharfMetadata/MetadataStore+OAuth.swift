@@ -59,17 +59,10 @@ extension MetadataStore {
     /// Removes and returns the authorization code `codeName` (a code is good for one exchange).
     public func takeAuthorizationCode(codeName: String) async throws -> AuthorizationCodeRecord? {
         try await pool.transaction { db in
-            let code = try await db.raw("""
-                SELECT id, application_id, account_id, code_hash, scopes, redirect_uri, expires_ms
-                FROM oauth_authorization_code WHERE code_name = \(bind: codeName)
+            try await db.raw("""
+                DELETE FROM oauth_authorization_code WHERE code_name = \(bind: codeName)
+                RETURNING id, application_id, account_id, code_hash, scopes, redirect_uri, expires_ms
                 """).first(decoding: AuthorizationCodeRecord.self, with: decoder)
-            if let code { try await db.raw("DELETE FROM oauth_authorization_code WHERE id = \(bind: code.id)").run() }
-            return code
         }
-    }
-
-    /// Links an access token to the application it was issued through.
-    public func attachAccessToken(named tokenName: String, toApplication applicationID: Int64) async throws {
-        try await run("UPDATE oauth_access_token SET application_id = \(bind: applicationID) WHERE token_name = \(bind: tokenName)")
     }
 }

@@ -137,6 +137,14 @@ extension MetadataStore {
             """, as: Row.self).map(\.name)
     }
 
+    /// The users (not robots) in the organization's `admin` teams.
+    public func organizationAdminIDs(organizationID: Int64) async throws -> Set<Int64> {
+        Set(try await all("""
+            SELECT DISTINCT m.account_id AS id FROM team_member m JOIN team t ON t.id = m.team_id JOIN account a ON a.id = m.account_id
+            WHERE t.organization_id = \(bind: organizationID) AND t.role = 'admin' AND a.is_robot = FALSE
+            """, as: IDRow.self).map(\.id))
+    }
+
     /// Removes a user from every team of the organization and from its repositories' permissions.
     public func removeOrganizationMember(organizationID: Int64, accountID: Int64) async throws {
         try await pool.transaction { db in

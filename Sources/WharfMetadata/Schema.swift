@@ -168,6 +168,15 @@ enum Schema {
             """,
         ],
         identityMigration,
+        loginThrottleMigration,
+    ]
+
+    /// Failed-login counters (for back-off) and one pending invitation per person and team.
+    static let loginThrottleMigration: [String] = [
+        "ALTER TABLE account ADD COLUMN invalid_login_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE account ADD COLUMN last_invalid_login_ms BIGINT",
+        "CREATE UNIQUE INDEX team_member_invite_account ON team_member_invite (team_id, account_id) WHERE account_id IS NOT NULL",
+        "CREATE UNIQUE INDEX team_member_invite_email ON team_member_invite (team_id, email) WHERE email IS NOT NULL",
     ]
 
     /// Organizations, teams, robots, tokens, sessions, stars, default permissions and the audit log.

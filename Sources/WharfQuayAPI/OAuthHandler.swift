@@ -103,7 +103,7 @@ public struct OAuthHandler: Sendable {
         }
         guard let clientID, let secret, let code = form["code"] else { throw OAuthError.invalidRequest("client_id, client_secret and code are required") }
         let (token, scopes) = try await services.oauth.exchange(clientID: clientID, clientSecret: secret, code: code,
-                                                                redirectURI: form["redirect_uri"], ip: ip)
+                                                                redirectURI: form["redirect_uri"], scope: form["scope"], ip: ip)
         return QuayJSON.response(.ok, ["access_token": token, "token_type": "Bearer", "expires_in": Int(OAuthService.tokenLifetime),
                                        "scope": Scope.render(scopes)])
     }

@@ -126,7 +126,7 @@ struct OrganizationRoutes {
 
     @Sendable func removeMember(_ call: QuayRequest) async throws -> Response {
         let organization = try await access.requireAdmin(call.parameter("orgname"), call.caller)
-        guard let member = try await services.store.account(named: call.parameter("membername")), !member.isOrganization else {
+        guard let member = try await services.store.account(named: call.parameter("membername")), !member.isOrganization, !member.isRobot else {
             throw QuayAPIError.notFound
         }
         try await services.organizations.removeMember(organization, member: member, by: call.caller.performer)

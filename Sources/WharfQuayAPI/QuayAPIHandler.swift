@@ -49,6 +49,10 @@ public struct QuayAPIHandler: Sendable {
         case let error as QuayAPIError: return error.response(host: host, scheme: scheme)
         case let error as DomainError: return QuayAPIError(error).response(host: host, scheme: scheme)
         case let error as AccountError: return QuayAPIError(error).response(host: host, scheme: scheme)
+        case let error as LoginThrottle.TooManyAttempts:
+            var response = QuayJSON.response(.tooManyRequests, ["message": "Too many login attempts.", "retry_after": error.retryAfter])
+            response.headers[.retryAfter] = String(error.retryAfter)
+            return response
         case let error as HTTPError where error.status == .contentTooLarge:
             return QuayAPIError.message(413, "Request body too large").response(host: host, scheme: scheme)
         default:

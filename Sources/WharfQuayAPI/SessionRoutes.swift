@@ -21,7 +21,12 @@ struct SessionRoutes {
         let password: String
     }
 
+    /// Sign-in is exempt from the CSRF token (there is no session yet) but takes only JSON, which a
+    /// cross-site form cannot send without a CORS preflight.
     @Sendable func signIn(_ call: QuayRequest) async throws -> Response {
+        guard call.request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw QuayAPIError.invalidRequest("Sign-in takes a JSON body (Content-Type: application/json)")
+        }
         let body: Credentials = try await QuayJSON.decode(call.request)
         guard let session = try await services.sessions.signIn(username: body.username, password: body.password, ip: call.caller.ip) else {
             return QuayJSON.response(.forbidden, ["needsEmailVerification": false, "invalidCredentials": true,

@@ -40,6 +40,9 @@ public struct RegistryHandler: Sendable {
             response = try await route(request, remoteIP: remoteIP)
         } catch let error as RegistryError {
             response = render(error, request: request)
+        } catch let error as LoginThrottle.TooManyAttempts {
+            response = render(RegistryError(.tooManyRequests, status: 429, "Too many login attempts; retry later",
+                                            headers: [("Retry-After", String(error.retryAfter))]), request: request)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             response = render(RegistryError(.sizeInvalid, status: 413, "request body too large"), request: request)
         } catch {

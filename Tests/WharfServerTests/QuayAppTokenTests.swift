@@ -115,7 +115,10 @@ final class QuayAppTokenTests: XCTestCase {
                 let issued = try await RegistryTokens.request(client, server: server, auth: app, scope: "repository:alice/app:pull,push")
                 XCTAssertEqual(issued.response.status, .ok, issued.response.text)
                 XCTAssertEqual(issued.claims?["sub"] as? String, "alice")
-                XCTAssertEqual((issued.claims?["context"] as? [String: Any])?["entity_kind"] as? String, "appspecifictoken")
+                let appContext = issued.claims?["context"] as? [String: Any]
+                XCTAssertEqual(appContext?["entity_kind"] as? String, "appspecifictoken")
+                XCTAssertEqual(appContext?["kind"] as? String, "user")
+                XCTAssertNotNil(appContext?["entity_reference"] as? String, "the token's UUID")
                 XCTAssertEqual(Set(RegistryTokens.actions(issued.claims, on: "alice/app")), ["pull", "push"])
                 let bearer: HTTPFields = [.authorization: "Bearer \(try XCTUnwrap(issued.token))"]
                 let viaBearer = try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: bearer)

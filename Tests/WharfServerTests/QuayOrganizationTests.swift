@@ -260,6 +260,13 @@ final class QuayOrganizationTests: XCTestCase {
                 XCTAssertEqual(OrgKit.names(devs.json["members"]), ["acme+bot"])
                 let bobsView = try await world.bobAPI.get("/api/v1/organization/acme")
                 XCTAssertEqual(bobsView.json["is_member"] as? Bool, false)
+
+                // The only administrator cannot be removed; robots are not removed through this endpoint.
+                let lastAdmin = try await world.aliceAPI.delete("/api/v1/organization/acme/members/alice")
+                lastAdmin.assertMessage(400)
+                XCTAssertEqual(lastAdmin.json["message"] as? String, "Cannot remove user as they are the only organization admin")
+                let robotRemoval = try await world.aliceAPI.delete("/api/v1/organization/acme/members/acme+bot")
+                robotRemoval.assertAPIError(404, "not_found")
             }
         }
     }

@@ -35,7 +35,10 @@ final class RegistryIdentityTests: XCTestCase {
                 let issued = try await RegistryTokens.request(client, server: server, auth: robot, scope: "repository:acme/viatoken:push,pull")
                 XCTAssertEqual(issued.response.status, .ok, issued.response.text)
                 XCTAssertEqual(issued.claims?["sub"] as? String, "acme+deployer")
-                XCTAssertEqual((issued.claims?["context"] as? [String: Any])?["entity_kind"] as? String, "robot")
+                let robotContext = issued.claims?["context"] as? [String: Any]
+                XCTAssertEqual(robotContext?["entity_kind"] as? String, "robot")
+                XCTAssertEqual(robotContext?["kind"] as? String, "user", "Quay's context kind for robots")
+                XCTAssertEqual(robotContext?["entity_reference"] as? String, "acme+deployer", "Quay references a robot by name")
                 XCTAssertEqual(Set(RegistryTokens.actions(issued.claims, on: "acme/viatoken")), ["push", "pull"])
                 let created = try await server.server.store.repository(namespace: "acme", name: "viatoken")
                 XCTAssertNotNil(created, "the token endpoint creates the repository a push is granted for")
