@@ -31,6 +31,7 @@ public enum AccountRules {
         guard password.utf8.count <= 72 else { throw .invalid("Password must be at most 72 bytes long") }
     }
 
+    /// One `@`, a non-empty local part, a dotted domain, no spaces.
     public static func validateEmail(_ email: String) throws(AccountError) {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else {
@@ -40,17 +41,34 @@ public enum AccountRules {
 }
 
 
-/// Creating accounts, shared by the APIs and the command line.
+/// Creating accounts, shared by the APIs and the command line; each creation is logged (`user_create`)
+/// when an audit log is given.
 public struct AccountService: Sendable {
     let store: MetadataStore
+    let audit: AuditLog?
 
-    public init(store: MetadataStore) {
+    public init(store: MetadataStore, audit: AuditLog? = nil) {
         self.store = store
+        self.audit = audit
     }
 
     /// Validates and creates a user with a bcrypt-hashed password; with `onlyIfFirst`, only while the
-    /// registry has no user at all.
-    public func createUser(username: String, password: String, email: String?, onlyIfFirst: Bool = false) async throws -> AccountRecord {
+    /// registry has no user at all. `performer` is who asked (nil: the command line), `via` how.
+    public func createUser(username: String, password: String, email: String?, onlyIfFirst: Bool = false,
+                           by performer: Performer? = nil, via: String? = nil) async throws -> AccountRecord {
+        let account = try await insertUser(username: username, password: password, email: email, onlyIfFirst: onlyIfFirst)
+        await audit?.record("user_create", namespace: account, by: performer, metadata: ["username": account.username, "via": via])
+        return account
+    }
+
+    /// Creates a user with a generated password (a superuser's way); returns the user and the password.
+    public func createUserWithGeneratedPassword(username: String, email: String?, by performer: Performer) async throws -> (AccountRecord, String) {
+        let password = Secrets.randomToken(length: 32)
+        let account = try await createUser(username: username, password: password, email: email, by: performer, via: "superuser")
+        return (account, password)
+    }
+
+    private func insertUser(username: String, password: String, email: String?, onlyIfFirst: Bool) async throws -> AccountRecord {
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(password)
         if let email { try AccountRules.validateEmail(email) }

@@ -33,6 +33,18 @@ public struct AppTokenService: Sendable {
         return (record, token)
     }
 
+    /// Quay's window when no token lifetime is configured (`4w`).
+    static let defaultExpirationWindow: TimeInterval = 4 * 7 * 86_400
+
+    /// The user's tokens; with `onlyExpiring`, those still valid that expire soon (within a tenth of
+    /// the configured lifetime, or of four weeks), as Quay's `get_expiring_tokens`.
+    public func tokens(of user: AccountRecord, onlyExpiring: Bool) async throws -> [AppTokenRecord] {
+        guard onlyExpiring else { return try await store.appTokens(accountID: user.id) }
+        let now = MetadataStore.nowMs()
+        let soon = Int64(max(1, ((lifetime ?? Self.defaultExpirationWindow) * 0.1).rounded(.up)) * 1000)
+        return try await store.appTokens(accountID: user.id, expiringBetween: (now, now + soon))
+    }
+
     /// The full token value of a stored token.
     public func value(of record: AppTokenRecord) -> String? {
         sealer.open(record.tokenSealed).map { record.tokenName + $0 }

@@ -168,6 +168,7 @@ enum OAuthTokenFormat {
 public enum AppTokenFormat {
     public static let length = 120
 
+    /// The lookup name and the secret of a token; nil when it has the wrong length.
     public static func split(_ token: String) -> (name: String, secret: String)? {
         guard token.utf8.count == length else { return nil }
         return (String(token.prefix(length / 2)), String(token.suffix(length / 2)))

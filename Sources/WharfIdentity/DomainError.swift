@@ -7,6 +7,4 @@ public enum DomainError: Error, Sendable, Equatable {
     case rejected(String)
     /// The thing asked for does not exist (Quay: ApiError `not_found`, 404).
     case notFound
-    /// The thing asked for does not exist, with Quay's `{"message"}` body (404).
-    case missing(String)
 }

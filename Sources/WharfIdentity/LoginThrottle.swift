@@ -4,7 +4,7 @@ import Foundation
 /// failures are free, then each further try must wait twice as long as the one before.
 public enum LoginThrottle {
     /// Failures allowed before any waiting.
-    static let freeAttempts = 3
+    static let freeAttempts = 5
     /// The longest wait, in seconds.
     static let maximumDelay: Int64 = 300
 

@@ -7,6 +7,7 @@ public struct OAuthError: Error, Sendable, Equatable {
     public let description: String
     public let status: Int
 
+    // The error codes of RFC 6749 §4.1.2.1 and §5.2, with their HTTP status.
     public static func invalidRequest(_ description: String) -> OAuthError { .init(code: "invalid_request", description: description, status: 400) }
     public static func invalidClient(_ description: String) -> OAuthError { .init(code: "invalid_client", description: description, status: 401) }
     public static func invalidGrant(_ description: String) -> OAuthError { .init(code: "invalid_grant", description: description, status: 400) }
@@ -76,6 +77,7 @@ public struct OAuthService: Sendable {
     /// The application's client secret in plain text.
     public func secret(of application: OAuthApplicationRecord) -> String? { sealer.open(application.clientSecretSealed) }
 
+    /// Changes an application's name, description, URIs and avatar e-mail.
     public func updateApplication(_ application: OAuthApplicationRecord, organization: AccountRecord, fields: ApplicationFields,
                                   by performer: Performer) async throws -> OAuthApplicationRecord {
         try await store.updateApplication(id: application.id, name: fields.name, description: fields.description,
@@ -85,6 +87,7 @@ public struct OAuthService: Sendable {
         return try await store.application(clientID: application.clientId) ?? application
     }
 
+    /// Deletes an application and every token issued through it.
     public func deleteApplication(_ application: OAuthApplicationRecord, organization: AccountRecord, by performer: Performer) async throws {
         try await store.deleteApplication(id: application.id)
         authenticator.forgetCachedCredentials()

@@ -50,6 +50,19 @@ public struct PermissionResolver: Sendable {
         return try await teamRole(of: identity, in: organization) != nil
     }
 
+    /// Whether `account` belongs to the organization: a member of one of its teams, or one of its robots.
+    public func belongs(_ account: AccountRecord, to organization: AccountRecord) async throws -> Bool {
+        if account.isRobot { return account.username.hasPrefix(organization.username + "+") }
+        return try await store.memberships(accountID: account.id).contains { $0.organizationId == organization.id }
+    }
+
+    /// Whether the caller may list a team's members: the organization's administrators and the team's own members.
+    public func mayListMembers(_ identity: Identity, of team: TeamRecord, in organization: AccountRecord) async throws -> Bool {
+        if try await administers(identity, organization: organization) { return true }
+        guard let account = identity.account, try await isMember(identity, of: organization) else { return false }
+        return try await store.isTeamMember(teamID: team.id, accountID: account.id)
+    }
+
     /// Whether `identity` may create repositories in `namespace`: its own user namespace, or an
     /// organization where it holds the `creator` or `admin` team role (scopes `repo:create`/`org:admin`).
     public func mayCreateRepository(_ identity: Identity, in namespace: AccountRecord) async throws -> Bool {

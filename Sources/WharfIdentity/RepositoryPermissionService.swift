@@ -25,6 +25,24 @@ public struct RepositoryPermissionService: Sendable {
         return account
     }
 
+    /// The direct role of `username` on the repository; Quay answers 400 when there is none.
+    public func userRole(_ username: String, on repository: RepositoryRecord) async throws -> (AccountRecord, RepositoryRole) {
+        let account = try await grantee(username, on: repository)
+        guard let role = try await store.explicitRole(accountID: account.id, repositoryID: repository.id) else {
+            throw DomainError.rejected("User does not have permission for repo.")
+        }
+        return (account, role)
+    }
+
+    /// The role of team `name` on the repository; Quay answers 400 when there is none.
+    public func teamRole(_ name: String, on repository: RepositoryRecord) async throws -> (TeamRecord, RepositoryRole) {
+        let team = try await team(name, of: repository)
+        guard let role = try await store.teamRole(teamID: team.id, repositoryID: repository.id) else {
+            throw DomainError.rejected("Team does not have permission for repo.")
+        }
+        return (team, role)
+    }
+
     /// Gives `username` the role `role` on the repository.
     public func setUser(_ username: String, role: RepositoryRole, on repository: RepositoryRecord, by performer: Performer) async throws -> AccountRecord {
         let account = try await grantee(username, on: repository)

@@ -80,7 +80,7 @@ public struct TeamService: Sendable {
         return .added(member)
     }
 
-    /// Invites an e-mail address to a team (an existing member with that address is added instead).
+    /// Invites an e-mail address to a team (inviting it again replaces the earlier invitation's code).
     public func invite(_ organization: AccountRecord, team: TeamRecord, email: String, by performer: Performer) async throws -> TeamAddition {
         do { try AccountRules.validateEmail(email) } catch { throw DomainError.invalidRequest("Invalid email address: \(email)") }
         let code = try await invite(team: team, account: nil, email: email, by: performer)
@@ -90,8 +90,8 @@ public struct TeamService: Sendable {
 
     private func invite(team: TeamRecord, account: AccountRecord?, email: String?, by performer: Performer) async throws -> String {
         let code = "urn:teaminvite:" + Secrets.randomToken(length: 40)
-        try await store.createInvite(teamID: team.id, accountID: account?.id, email: email, inviterID: performer.account?.id,
-                                     codeHash: Secrets.sha256Hex(code))
+        try await store.saveInvite(teamID: team.id, accountID: account?.id, email: email, inviterID: performer.account?.id,
+                                   codeHash: Secrets.sha256Hex(code))
         return code
     }
 
@@ -124,8 +124,8 @@ public struct TeamService: Sendable {
     /// Accepts an invitation as `user`; returns the organization and team joined.
     public func accept(code: String, as user: AccountRecord, by performer: Performer) async throws -> (organization: AccountRecord, team: TeamRecord) {
         let (invite, organization, team) = try await lookUp(code: code, for: user)
+        guard try await store.takeInvite(id: invite.id) else { throw DomainError.notFound }
         try await store.addTeamMember(teamID: team.id, accountID: user.id)
-        try await store.deleteInvite(id: invite.id)
         await audit.record("org_team_member_invite_accepted", namespace: organization, by: performer, metadata: ["member": user.username, "team": team.name])
         return (organization, team)
     }
@@ -133,7 +133,7 @@ public struct TeamService: Sendable {
     /// Declines an invitation as `user`.
     public func decline(code: String, as user: AccountRecord, by performer: Performer) async throws {
         let (invite, organization, team) = try await lookUp(code: code, for: user)
-        try await store.deleteInvite(id: invite.id)
+        guard try await store.takeInvite(id: invite.id) else { throw DomainError.notFound }
         await audit.record("org_team_member_invite_declined", namespace: organization, by: performer, metadata: ["member": user.username, "team": team.name])
     }
 

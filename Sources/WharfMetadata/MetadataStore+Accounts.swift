@@ -22,13 +22,7 @@ extension MetadataStore {
                     .first(decodingColumn: "n", as: Int.self) ?? 0
                 guard users == 0 else { throw MetadataError.conflict("users exist") }
             }
-            let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: username)").first()
-            guard taken == nil else { throw MetadataError.conflict("The username already exists") }
-            return try await db.raw("""
-                INSERT INTO account (uuid, username, email, password_hash, created_ms)
-                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: username), \(bind: email), \(bind: passwordHash), \(bind: Self.nowMs()))
-                RETURNING \(Self.accountColumns)
-                """).first(decoding: AccountRecord.self, with: decoder)!
+            return try await insertAccount(db, username: username, email: email, passwordHash: passwordHash)
         }
     }
 

@@ -20,6 +20,7 @@ extension MetadataStore {
         }
     }
 
+    /// The organization's OAuth applications, oldest first.
     public func applications(organizationID: Int64) async throws -> [OAuthApplicationRecord] {
         try await all("SELECT \(Self.applicationColumns) FROM oauth_application WHERE organization_id = \(bind: organizationID) ORDER BY id",
                       as: OAuthApplicationRecord.self)

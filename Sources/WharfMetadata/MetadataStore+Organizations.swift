@@ -20,14 +20,15 @@ extension MetadataStore {
     /// Inserts an account row inside a transaction; `conflict` when the name is taken.
     func insertAccount(_ db: any SQLDatabase, username: String, email: String?, passwordHash: String?,
                        organization: Bool = false, robot: Bool = false) async throws -> AccountRecord {
-        let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: username)").first()
-        guard taken == nil else { throw MetadataError.conflict("A user or organization with this name already exists") }
-        return try await db.raw("""
+        let inserted = try await db.raw("""
             INSERT INTO account (uuid, username, email, password_hash, is_organization, is_robot, created_ms)
             VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: username), \(bind: email), \(bind: passwordHash),
                     \(bind: organization), \(bind: robot), \(bind: Self.nowMs()))
+            ON CONFLICT (username) DO NOTHING
             RETURNING \(Self.accountColumns)
-            """).first(decoding: AccountRecord.self, with: decoder)!
+            """).first(decoding: AccountRecord.self, with: decoder)
+        guard let inserted else { throw MetadataError.conflict("A user or organization with this name already exists") }
+        return inserted
     }
 
     /// Creates an organization with its `owners` team (role `admin`) holding `creatorID`.
@@ -110,6 +111,16 @@ extension MetadataStore {
         return members.sorted { $0.account.username < $1.account.username }
     }
 
+    /// The member `name`: a user or robot in one of the organization's teams, or one of its robots.
+    public func organizationMember(organizationID: Int64, named name: String) async throws -> OrganizationMember? {
+        guard let account = try await account(named: name), !account.isOrganization else { return nil }
+        let teams = try await memberships(accountID: account.id).filter { $0.organizationId == organizationID }.map(\.teamName)
+        let isOwnRobot = account.isRobot ? try await robot(named: name)?.ownerId == organizationID : false
+        guard !teams.isEmpty || isOwnRobot else { return nil }
+        return OrganizationMember(account: account, teams: teams,
+                                  repositories: try await directRepositoryNames(accountID: account.id, namespaceID: organizationID))
+    }
+
     /// Users outside every team who hold a direct permission on one of the organization's repositories.
     public func organizationCollaborators(organizationID: Int64) async throws -> [OrganizationMember] {
         let ids = try await all("""
@@ -168,11 +179,12 @@ extension MetadataStore {
             """, as: AccountRecord.self)
     }
 
-    /// Every user account in name order.
-    public func users(after last: String?, limit: Int) async throws -> [AccountRecord] {
-        try await all("""
-            SELECT \(Self.accountColumns) FROM account WHERE is_robot = FALSE AND is_organization = FALSE
-            AND username > \(bind: last ?? "") ORDER BY username LIMIT \(bind: limit)
+    /// User accounts in name order, a page at a time; with `enabledOnly`, disabled users are left out.
+    public func users(offset: Int, limit: Int, enabledOnly: Bool) async throws -> [AccountRecord] {
+        let filter: SQLQueryString = enabledOnly ? "AND enabled = TRUE" : ""
+        return try await all("""
+            SELECT \(Self.accountColumns) FROM account WHERE is_robot = FALSE AND is_organization = FALSE \(filter)
+            ORDER BY username LIMIT \(bind: limit) OFFSET \(bind: offset)
             """, as: AccountRecord.self)
     }
 

@@ -79,31 +79,25 @@ extension MetadataStore {
 
     /// Grants `role` on a repository to a team (replacing any role it had there).
     public func setTeamPermission(repositoryID: Int64, teamID: Int64, role: RepositoryRole) async throws {
-        try await pool.transaction { db in
-            try await db.raw("DELETE FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").run()
-            try await db.raw("""
-                INSERT INTO team_repository_permission (repository_id, team_id, role) VALUES (\(bind: repositoryID), \(bind: teamID), \(bind: role.rawValue))
-                """).run()
-        }
+        try await run("""
+            INSERT INTO team_repository_permission (repository_id, team_id, role) VALUES (\(bind: repositoryID), \(bind: teamID), \(bind: role.rawValue))
+            ON CONFLICT (repository_id, team_id) DO UPDATE SET role = excluded.role
+            """)
     }
 
     /// Removes an account's direct permission on a repository; false when it had none.
     @discardableResult
     public func deletePermission(repositoryID: Int64, accountID: Int64) async throws -> Bool {
-        try await pool.transaction { db in
-            let found = try await db.raw("SELECT id FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").first() != nil
-            try await db.raw("DELETE FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").run()
-            return found
-        }
+        try await deleteReturning("""
+            DELETE FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID) RETURNING id
+            """)
     }
 
     /// Removes a team's permission on a repository; false when it had none.
     @discardableResult
     public func deleteTeamPermission(repositoryID: Int64, teamID: Int64) async throws -> Bool {
-        try await pool.transaction { db in
-            let found = try await db.raw("SELECT id FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").first() != nil
-            try await db.raw("DELETE FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID)").run()
-            return found
-        }
+        try await deleteReturning("""
+            DELETE FROM team_repository_permission WHERE repository_id = \(bind: repositoryID) AND team_id = \(bind: teamID) RETURNING id
+            """)
     }
 }

@@ -29,10 +29,12 @@ extension MetadataStore {
                                delegateAccountId: delegateAccountID, delegateTeamId: delegateTeamID, role: role)
     }
 
+    /// Changes a default permission's role.
     public func updatePrototype(uuid: String, role: RepositoryRole) async throws {
         try await run("UPDATE prototype SET role = \(bind: role.rawValue) WHERE uuid = \(bind: uuid)")
     }
 
+    /// Deletes a default permission (the grants it made stay).
     public func deletePrototype(uuid: String) async throws {
         try await run("DELETE FROM prototype WHERE uuid = \(bind: uuid)")
     }

@@ -87,12 +87,10 @@ extension MetadataStore {
 
     /// Grants `role` on a repository to an account (replacing any role it had there).
     public func setPermission(repositoryID: Int64, accountID: Int64, role: RepositoryRole) async throws {
-        try await pool.transaction { db in
-            try await db.raw("DELETE FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)").run()
-            try await db.raw("""
-                INSERT INTO repository_permission (repository_id, account_id, role) VALUES (\(bind: repositoryID), \(bind: accountID), \(bind: role.rawValue))
-                """).run()
-        }
+        try await run("""
+            INSERT INTO repository_permission (repository_id, account_id, role) VALUES (\(bind: repositoryID), \(bind: accountID), \(bind: role.rawValue))
+            ON CONFLICT (repository_id, account_id) DO UPDATE SET role = excluded.role
+            """)
     }
 
     /// Makes a repository public or private.

@@ -10,11 +10,13 @@ extension MetadataStore {
             """)
     }
 
+    /// The session whose public name is `name`.
     public func session(named name: String) async throws -> SessionRecord? {
         try await first("SELECT id, session_hash, csrf_token, account_id, expires_ms FROM web_session WHERE session_name = \(bind: name)",
                         as: SessionRecord.self)
     }
 
+    /// Ends a session.
     public func deleteSession(named name: String) async throws {
         try await run("DELETE FROM web_session WHERE session_name = \(bind: name)")
     }

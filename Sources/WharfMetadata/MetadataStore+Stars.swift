@@ -18,6 +18,7 @@ extension MetadataStore {
             """)
     }
 
+    /// Removes a star (removing a missing one is harmless).
     public func unstar(accountID: Int64, repositoryID: Int64) async throws {
         try await run("DELETE FROM star WHERE account_id = \(bind: accountID) AND repository_id = \(bind: repositoryID)")
     }

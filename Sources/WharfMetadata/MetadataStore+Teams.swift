@@ -62,6 +62,7 @@ extension MetadataStore {
         }
     }
 
+    /// Deletes a team with its memberships, invitations and repository permissions.
     public func deleteTeam(id: Int64) async throws {
         try await run("DELETE FROM team WHERE id = \(bind: id)")
     }
@@ -74,6 +75,7 @@ extension MetadataStore {
             """, as: AccountRecord.self)
     }
 
+    /// Whether the account is in the team.
     public func isTeamMember(teamID: Int64, accountID: Int64) async throws -> Bool {
         try await pool.withDatabase { db in
             try await db.raw("SELECT 1 AS one FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)").first() != nil
@@ -91,11 +93,7 @@ extension MetadataStore {
     /// Removes an account from a team; false when it was not in it.
     @discardableResult
     public func removeTeamMember(teamID: Int64, accountID: Int64) async throws -> Bool {
-        try await pool.transaction { db in
-            let found = try await db.raw("SELECT 1 AS one FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)").first() != nil
-            try await db.raw("DELETE FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)").run()
-            return found
-        }
+        try await deleteReturning("DELETE FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID) RETURNING team_id AS id")
     }
 
     /// The teams `accountID` belongs to, across all organizations.
@@ -108,18 +106,15 @@ extension MetadataStore {
     }
 
     /// Invites a user or an e-mail address to a team; the invitation's code is stored as `codeHash`.
-    /// An existing invitation for the same person is kept instead.
-    @discardableResult
-    public func createInvite(teamID: Int64, accountID: Int64?, email: String?, inviterID: Int64?, codeHash: String) async throws -> Bool {
+    /// Inviting the same person again replaces the earlier invitation's code.
+    public func saveInvite(teamID: Int64, accountID: Int64?, email: String?, inviterID: Int64?, codeHash: String) async throws {
         try await pool.transaction { db in
             let condition: SQLQueryString = accountID != nil ? "account_id = \(bind: accountID)" : "email = \(bind: email)"
-            let existing = try await db.raw("SELECT id FROM team_member_invite WHERE team_id = \(bind: teamID) AND \(condition)").first()
-            guard existing == nil else { return false }
+            try await db.raw("DELETE FROM team_member_invite WHERE team_id = \(bind: teamID) AND \(condition)").run()
             try await db.raw("""
                 INSERT INTO team_member_invite (team_id, account_id, email, inviter_id, code_hash, created_ms)
                 VALUES (\(bind: teamID), \(bind: accountID), \(bind: email), \(bind: inviterID), \(bind: codeHash), \(bind: Self.nowMs()))
                 """).run()
-            return true
         }
     }
 
@@ -142,17 +137,14 @@ extension MetadataStore {
     /// Deletes the team's invitations for an account or an e-mail address; false when there were none.
     @discardableResult
     public func deleteInvites(teamID: Int64, accountID: Int64?, email: String?) async throws -> Bool {
-        try await pool.transaction { db in
-            let condition: SQLQueryString = accountID != nil
-                ? "account_id = \(bind: accountID)" : "email = \(bind: email)"
-            let found = try await db.raw("SELECT id FROM team_member_invite WHERE team_id = \(bind: teamID) AND \(condition)").first() != nil
-            try await db.raw("DELETE FROM team_member_invite WHERE team_id = \(bind: teamID) AND \(condition)").run()
-            return found
-        }
+        let condition: SQLQueryString = accountID != nil ? "account_id = \(bind: accountID)" : "email = \(bind: email)"
+        return try await deleteReturning("DELETE FROM team_member_invite WHERE team_id = \(bind: teamID) AND \(condition) RETURNING id")
     }
 
-    public func deleteInvite(id: Int64) async throws {
-        try await run("DELETE FROM team_member_invite WHERE id = \(bind: id)")
+    /// Takes an invitation away by id; false when another request took it first (an invitation is
+    /// accepted or declined once).
+    public func takeInvite(id: Int64) async throws -> Bool {
+        try await deleteReturning("DELETE FROM team_member_invite WHERE id = \(bind: id) RETURNING id")
     }
 
     /// The repository permissions a team holds.

@@ -18,9 +18,10 @@ extension MetadataStore {
         }
     }
 
-    /// The account's app tokens, newest first; with `expiringBefore`, only those expiring before then.
-    public func appTokens(accountID: Int64, expiringBefore: Int64? = nil) async throws -> [AppTokenRecord] {
-        let filter: SQLQueryString = expiringBefore.map { "AND expires_ms IS NOT NULL AND expires_ms < \(bind: $0)" } ?? ""
+    /// The account's app tokens, newest first; with `expiringBetween`, only those that expire in that
+    /// window (start included, end excluded).
+    public func appTokens(accountID: Int64, expiringBetween window: (Int64, Int64)? = nil) async throws -> [AppTokenRecord] {
+        let filter: SQLQueryString = window.map { "AND expires_ms IS NOT NULL AND expires_ms >= \(bind: $0.0) AND expires_ms < \(bind: $0.1)" } ?? ""
         return try await all("""
             SELECT \(Self.appTokenColumns) FROM app_token WHERE account_id = \(bind: accountID) \(filter) ORDER BY id DESC
             """, as: AppTokenRecord.self)
@@ -35,6 +36,7 @@ extension MetadataStore {
         try await first("SELECT \(Self.appTokenColumns) FROM app_token WHERE token_name = \(bind: tokenName)", as: AppTokenRecord.self)
     }
 
+    /// Deletes (revokes) an app-specific token.
     public func deleteAppToken(id: Int64) async throws {
         try await run("DELETE FROM app_token WHERE id = \(bind: id)")
     }

@@ -40,6 +40,11 @@ public final class MetadataStore: Sendable {
         try await pool.withDatabase { db in try await db.raw(query).all(decoding: T.self, with: decoder) }
     }
 
+    /// Runs one `DELETE … RETURNING id` statement; whether it deleted anything.
+    func deleteReturning(_ query: SQLQueryString) async throws -> Bool {
+        try await pool.transaction { db in try await db.raw(query).first() != nil }
+    }
+
     /// Runs one writing statement (in a transaction, so SQLite writers queue).
     func run(_ query: SQLQueryString) async throws {
         try await pool.transaction { db in try await db.raw(query).run() }

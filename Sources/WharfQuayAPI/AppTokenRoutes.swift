@@ -8,9 +8,6 @@ import WharfMetadata
 struct AppTokenRoutes {
     let services: QuayServices
 
-    /// Quay's window when no token lifetime is configured (`4w`); `expiring` lists tokens within 10% of it.
-    static let defaultExpirationWindow: TimeInterval = 4 * 7 * 86_400
-
     var routes: [QuayRoute] {
         [
             QuayRoute(.get, "/api/v1/user/apptoken", operationID: "listAppTokens", summary: "Lists the app specific tokens for the user.",
@@ -34,12 +31,7 @@ struct AppTokenRoutes {
     @Sendable func list(_ call: QuayRequest) async throws -> Response {
         let user = try call.caller.administeredAccount(services.permissions)
         let expiring = call.flag("expiring", default: false)
-        var before: Int64?
-        if expiring {
-            let window = services.settings.appTokenLifetime ?? Self.defaultExpirationWindow
-            before = MetadataStore.nowMs() + Int64(max(1, (window * 0.1).rounded(.up)) * 1000)
-        }
-        let tokens = try await services.store.appTokens(accountID: user.id, expiringBefore: before)
+        let tokens = try await services.appTokens.tokens(of: user, onlyExpiring: expiring)
         return QuayJSON.response(.ok, ["tokens": tokens.map { view($0) }, "only_expiring": expiring])
     }
 

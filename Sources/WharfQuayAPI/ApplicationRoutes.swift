@@ -89,7 +89,8 @@ struct ApplicationRoutes {
             "name": application.name, "description": application.description, "uri": application.applicationUri,
             "avatar": QuayViews.avatar(name: application.name, email: application.avatarEmail, kind: "app"),
             "organization": ["name": organization.username, "email": isAdmin ? (organization.email ?? "") : "",
-                             "avatar": QuayViews.avatar(organization), "is_admin": isAdmin, "is_member": isMember] as [String: Any],
+                             "avatar": QuayViews.avatar(organization), "is_admin": isAdmin, "is_member": isMember,
+                             "teams": [String: Any](), "ordered_teams": [String]()] as [String: Any],
         ])
     }
 }

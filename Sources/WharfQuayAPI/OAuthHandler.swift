@@ -18,8 +18,10 @@ public struct OAuthHandler: Sendable {
         self.api = api
     }
 
+    /// Whether `path` is one of the OAuth endpoints or `/csrf_token`.
     public static func handles(_ path: String) -> Bool { path.hasPrefix("/oauth/") || path == "/csrf_token" }
 
+    /// Answers one OAuth request; OAuth errors are rendered as RFC 6749 JSON, others in Quay's shapes.
     public func respond(to request: Request, remoteIP: String?) async -> Response {
         do {
             switch (request.method, request.uri.path) {
@@ -57,10 +59,10 @@ public struct OAuthHandler: Sendable {
                                                                                  redirectURI: request.query("redirect_uri"), scope: request.query("scope") ?? "")
         let fields = ["client_id": application.clientId, "redirect_uri": redirect, "scope": Scope.render(scopes),
                       "response_type": responseType, "state": request.query("state") ?? "", "_csrf_token": caller.session!.csrfToken]
-        let inputs = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\($0.key)\" value=\"\(Self.escape($0.value))\">" }.joined()
+        let inputs = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\($0.key)\" value=\"\(FormBody.escape($0.value))\">" }.joined()
         let html = """
-            <!DOCTYPE html><html><head><title>Authorize \(Self.escape(application.name))</title></head><body>
-            <h1>\(Self.escape(application.name)) asks for access</h1><p>Scopes: \(Self.escape(Scope.render(scopes)))</p>
+            <!DOCTYPE html><html><head><title>Authorize \(FormBody.escape(application.name))</title></head><body>
+            <h1>\(FormBody.escape(application.name)) asks for access</h1><p>Scopes: \(FormBody.escape(Scope.render(scopes)))</p>
             <form method="post" action="/oauth/authorizeapp">\(inputs)<button type="submit">Authorize</button></form></body></html>
             """
         return Responses.json(.ok, Data(html.utf8), contentType: "text/html; charset=utf-8")
@@ -69,7 +71,7 @@ public struct OAuthHandler: Sendable {
     /// Grants the application: redirects with `?code=` (code flow) or `#access_token=` (implicit flow).
     private func authorizeApp(_ request: Request, ip: String?) async throws -> Response {
         let caller = try await session(request, ip: ip)
-        let form = try await Self.form(request)
+        let form = try await FormBody.fields(request)
         guard Secrets.constantTimeEquals(form["_csrf_token"] ?? request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "", caller.session!.csrfToken) else {
             throw QuayAPIError.csrfMissing
         }
@@ -81,10 +83,10 @@ public struct OAuthHandler: Sendable {
         switch form["response_type"] ?? "code" {
         case "code":
             let code = try await services.oauth.issueCode(application: application, user: user, scopes: scopes, redirectURI: redirect)
-            location = redirect + (redirect.contains("?") ? "&" : "?") + Self.query(["code": code, "state": state])
+            location = redirect + (redirect.contains("?") ? "&" : "?") + FormBody.query(["code": code, "state": state])
         case "token":
             let token = try await services.oauth.issueToken(application: application, user: user, scopes: scopes, by: caller.performer)
-            location = redirect + "#" + Self.query(["access_token": token, "token_type": "Bearer",
+            location = redirect + "#" + FormBody.query(["access_token": token, "token_type": "Bearer",
                                                     "expires_in": String(Int(OAuthService.tokenLifetime)), "scope": Scope.render(scopes), "state": state])
         default:
             throw OAuthError.unsupportedResponseType("response_type must be code or token")
@@ -94,7 +96,7 @@ public struct OAuthHandler: Sendable {
 
     /// Exchanges an authorization code; the client authenticates with its secret (form or Basic).
     private func accessToken(_ request: Request, ip: String?) async throws -> Response {
-        let form = try await Self.form(request)
+        let form = try await FormBody.fields(request)
         guard form["grant_type"] == "authorization_code" else { throw OAuthError.unsupportedGrantType("Only authorization_code is supported") }
         var clientID = form["client_id"], secret = form["client_secret"]
         if case .basic(let user, let password) = Credentials(request: request) {
@@ -106,37 +108,5 @@ public struct OAuthHandler: Sendable {
                                                                 redirectURI: form["redirect_uri"], scope: form["scope"], ip: ip)
         return QuayJSON.response(.ok, ["access_token": token, "token_type": "Bearer", "expires_in": Int(OAuthService.tokenLifetime),
                                        "scope": Scope.render(scopes)])
-    }
-
-    /// The form-encoded (or JSON) body as a dictionary.
-    static func form(_ request: Request) async throws -> [String: String] {
-        var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024)
-        let data = Data(buffer.readableBytesView)
-        if request.headers[.contentType]?.hasPrefix("application/json") == true {
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-            return object.compactMapValues { $0 as? String }
-        }
-        var fields: [String: String] = [:]
-        for pair in String(decoding: data, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-            }
-            if let key = parts.first { fields[key] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
-
-    static func query(_ items: [String: String?]) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return items.sorted { $0.key < $1.key }.compactMap { key, value in
-            value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
-        }.joined(separator: "&")
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -113,9 +113,9 @@ struct OrganizationRoutes {
     }
 
     func findMember(_ call: QuayRequest, in organization: AccountRecord) async throws -> OrganizationMember {
-        let name = call.parameter("membername")
-        let members = try await services.store.organizationMembers(organizationID: organization.id, includeRobots: true)
-        guard let member = members.first(where: { $0.account.username == name }) else { throw QuayAPIError.notFound }
+        guard let member = try await services.store.organizationMember(organizationID: organization.id, named: call.parameter("membername")) else {
+            throw QuayAPIError.notFound
+        }
         return member
     }
 

@@ -27,8 +27,7 @@ struct PrototypeRoutes {
         let store = services.store
         func userEntity(_ id: Int64) async throws -> [String: Any]? {
             guard let account = try await store.account(id: id) else { return nil }
-            let member = account.isRobot ? account.username.hasPrefix(organization.username + "+")
-                : !(try await store.memberships(accountID: id).filter { $0.organizationId == organization.id }.isEmpty)
+            let member = try await services.permissions.belongs(account, to: organization)
             return ["name": account.username, "is_robot": account.isRobot, "kind": "user", "is_org_member": member, "avatar": QuayViews.avatar(account)]
         }
         var delegate: Any = jsonNull

@@ -65,7 +65,6 @@ public struct QuayAPIError: Error, Sendable {
         case .invalidRequest(let message): self = .invalidRequest(message)
         case .rejected(let message): self = .message(400, message)
         case .notFound: self = .notFound
-        case .missing(let message): self = .message(404, message)
         }
     }
 

@@ -21,6 +21,7 @@ public struct QuayAPIHandler: Sendable {
     /// Whether `path` belongs to the Quay API.
     public static func handles(_ path: String) -> Bool { path.hasPrefix("/api/v1/") }
 
+    /// Answers one `/api/v1` request from the peer at `remoteIP`.
     public func respond(to request: Request, remoteIP: String?) async -> Response {
         let components = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
         var pathMatched = false

@@ -1,5 +1,6 @@
 /// The whole Quay API route table, in one place: it serves the API (and will produce the discovery document).
 public enum QuayRouteTable {
+    /// Every route of the Quay API, served by `services`.
     public static func routes(_ services: QuayServices) -> [QuayRoute] {
         UserInitializeRoutes(services: services).routes
             + SessionRoutes(services: services).routes

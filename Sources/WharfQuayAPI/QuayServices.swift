@@ -28,7 +28,7 @@ public struct QuayServices: Sendable {
         permissions = PermissionResolver(store: store, superusersFullAccess: settings.superusersFullAccess)
         let audit = AuditLog(store: store, logger: logger)
         self.audit = audit
-        accounts = AccountService(store: store)
+        accounts = AccountService(store: store, audit: audit)
         organizations = OrganizationService(store: store, audit: audit, authenticator: authenticator)
         teams = TeamService(store: store, audit: audit, requireInvite: settings.mailing && settings.requireTeamInvite)
         robots = RobotService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)

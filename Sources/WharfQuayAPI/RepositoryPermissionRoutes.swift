@@ -36,9 +36,7 @@ struct RepositoryPermissionRoutes {
     func userView(_ account: AccountRecord, role: RepositoryRole, repository: RepositoryRecord, namespace: AccountRecord?) async throws -> [String: Any] {
         var view: [String: Any] = ["role": role.rawValue, "name": account.username, "is_robot": account.isRobot, "avatar": QuayViews.avatar(account)]
         if let namespace, namespace.isOrganization {
-            view["is_org_member"] = account.isRobot
-                ? account.username.hasPrefix(namespace.username + "+")
-                : !(try await services.store.memberships(accountID: account.id).filter { $0.organizationId == namespace.id }.isEmpty)
+            view["is_org_member"] = try await services.permissions.belongs(account, to: namespace)
         }
         return view
     }
@@ -68,10 +66,7 @@ struct RepositoryPermissionRoutes {
 
     @Sendable func getUser(_ call: QuayRequest) async throws -> Response {
         let repository = try await access.require(.admin, call)
-        let account = try await services.repositoryPermissions.grantee(call.parameter("username"), on: repository)
-        guard let role = try await services.store.explicitRole(accountID: account.id, repositoryID: repository.id) else {
-            throw DomainError.rejected("User does not have permission for repo.")
-        }
+        let (account, role) = try await services.repositoryPermissions.userRole(call.parameter("username"), on: repository)
         let namespace = try await services.store.account(id: repository.namespaceId)
         return QuayJSON.response(.ok, try await userView(account, role: role, repository: repository, namespace: namespace))
     }
@@ -113,10 +108,7 @@ struct RepositoryPermissionRoutes {
 
     @Sendable func getTeam(_ call: QuayRequest) async throws -> Response {
         let repository = try await access.require(.admin, call)
-        let team = try await services.repositoryPermissions.team(call.parameter("teamname"), of: repository)
-        guard let role = try await services.store.teamRole(teamID: team.id, repositoryID: repository.id) else {
-            throw DomainError.rejected("Team does not have permission for repo.")
-        }
+        let (team, role) = try await services.repositoryPermissions.teamRole(call.parameter("teamname"), on: repository)
         return QuayJSON.response(.ok, teamView(team, role: role))
     }
 

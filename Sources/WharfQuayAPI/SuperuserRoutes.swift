@@ -34,10 +34,7 @@ struct SuperuserRoutes {
         try requireSuperuser(call)
         let limit = min(100, max(1, call.query("limit").flatMap(Int.init) ?? 100))
         let offset = PageToken.offset(call.query("next_page"))
-        let includeDisabled = call.flag("disabled", default: true)
-        var users = try await services.store.users(after: nil, limit: offset + limit + 1)
-        if !includeDisabled { users = users.filter(\.enabled) }
-        let page = users.dropFirst(offset)
+        let page = try await services.store.users(offset: offset, limit: limit + 1, enabledOnly: !call.flag("disabled", default: true))
         var body: [String: Any] = ["users": page.prefix(limit).map(userView)]
         if page.count > limit { body["next_page"] = PageToken.encode(offset: offset + limit) }
         return QuayJSON.response(.ok, body)
@@ -52,9 +49,8 @@ struct SuperuserRoutes {
     @Sendable func createUser(_ call: QuayRequest) async throws -> Response {
         try requireSuperuser(call)
         let body: CreateBody = try await QuayJSON.decode(call.request)
-        let password = Secrets.randomToken(length: 32)
-        let user = try await services.accounts.createUser(username: body.username, password: password, email: body.email)
-        await services.audit.record("user_create", namespace: user, by: call.caller.performer, metadata: ["username": user.username])
+        let (user, password) = try await services.accounts.createUserWithGeneratedPassword(username: body.username, email: body.email,
+                                                                                          by: call.caller.performer)
         return QuayJSON.response(.ok, ["username": user.username, "email": user.email.orNull, "password": password])
     }
 

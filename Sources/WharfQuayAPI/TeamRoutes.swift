@@ -102,12 +102,9 @@ struct TeamRoutes {
     /// Team members are visible to the organization's administrators and to the team's own members.
     @Sendable func members(_ call: QuayRequest) async throws -> Response {
         let organization = try await access.requireMember(call.parameter("orgname"), call.caller)
-        let isAdmin = try await services.permissions.administers(call.caller.identity, organization: organization)
         let team = try await team(call, in: organization)
-        if !isAdmin {
-            let account = try call.caller.account()
-            guard try await services.store.isTeamMember(teamID: team.id, accountID: account.id) else { throw call.caller.refusal }
-        }
+        guard try await services.permissions.mayListMembers(call.caller.identity, of: team, in: organization) else { throw call.caller.refusal }
+        let isAdmin = try await services.permissions.administers(call.caller.identity, organization: organization)
         var members = try await services.store.teamMembers(teamID: team.id).map { Self.memberView($0, invited: false) }
         if isAdmin, call.flag("includePending", default: false) {
             for invite in try await services.store.invites(teamID: team.id) {

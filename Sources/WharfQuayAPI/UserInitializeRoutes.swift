@@ -34,11 +34,8 @@ struct UserInitializeRoutes {
         guard try await services.store.userCount() == 0 else {
             throw QuayAPIError.message(400, "Cannot initialize user in a non-empty database")
         }
-        let account = try await services.accounts.createUser(username: body.username, password: body.password,
-                                                                        email: body.email, onlyIfFirst: true)
-        await services.audit.record("user_create", namespace: account,
-                                    by: Performer(identity: Identity(kind: .user, account: account, scopes: nil, isSuperuser: false), ip: call.caller.ip),
-                                    metadata: ["username": account.username, "via": "user/initialize"])
+        let account = try await services.accounts.createUser(username: body.username, password: body.password, email: body.email,
+                                                             onlyIfFirst: true, by: call.caller.performer, via: "user/initialize")
         var token: String?
         if body.access_token == true {
             token = try await services.authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)

@@ -120,43 +120,24 @@ struct UserRoutes {
     /// Users, robots of `namespace`, teams of `namespace` (with `includeTeams`) and the `namespace`
     /// organization itself (with `includeOrgs`, for its members, as Quay) whose names start with the prefix.
     @Sendable func entities(_ call: QuayRequest) async throws -> Response {
-        let prefix = call.parameter("prefix")
-        let store = services.store
-        var results: [[String: Any]] = []
-        var namespaceAccount: AccountRecord?
-        if let namespace = call.query("namespace") { namespaceAccount = try await store.account(named: namespace) }
-        var mayListNamespace = false
-        if let namespaceAccount {
-            mayListNamespace = namespaceAccount.isOrganization
-                ? try await services.permissions.isMember(call.caller.identity, of: namespaceAccount)
-                : services.permissions.administersUser(call.caller.identity, username: namespaceAccount.username)
-        }
-        if let namespaceAccount, mayListNamespace {
-            let robotPrefix = prefix.contains("+") ? prefix : namespaceAccount.username + "+" + prefix
-            for robot in try await store.robots(ownerID: namespaceAccount.id, prefix: robotPrefix, limit: 10) {
+        let matches = try await EntitySearch(store: services.store, permissions: services.permissions).search(
+            prefix: call.parameter("prefix"), namespace: call.query("namespace"), includeTeams: call.flag("includeTeams", default: false),
+            includeOrganizations: call.flag("includeOrgs", default: false), caller: call.caller.identity)
+        let results: [[String: Any]] = matches.map { match in
+            switch match {
+            case .user(let user, let member):
+                var entry: [String: Any] = ["name": user.username, "kind": "user", "is_robot": false, "avatar": QuayViews.avatar(user)]
+                if let member { entry["is_org_member"] = member }
+                return entry
+            case .robot(let robot, let ofOrganization):
                 var entry: [String: Any] = ["name": robot.name, "kind": "user", "is_robot": true,
                                             "avatar": QuayViews.avatar(name: robot.name, email: nil, kind: "robot")]
-                if namespaceAccount.isOrganization { entry["is_org_member"] = true }
-                results.append(entry)
-            }
-            if namespaceAccount.isOrganization, call.flag("includeTeams", default: false) {
-                for summary in try await store.teamSummaries(organizationID: namespaceAccount.id) where summary.team.name.hasPrefix(prefix) {
-                    results.append(["name": summary.team.name, "kind": "team", "is_robot": false, "is_org_member": true,
-                                    "avatar": QuayViews.avatar(team: summary.team)])
-                }
-            }
-        }
-        if call.flag("includeOrgs", default: false), let namespaceAccount, namespaceAccount.isOrganization, mayListNamespace,
-           namespaceAccount.username.hasPrefix(prefix) {
-            results.append(["name": namespaceAccount.username, "kind": "org", "is_robot": false, "avatar": QuayViews.avatar(namespaceAccount)])
-        }
-        if !prefix.contains("+") {
-            for user in try await store.accounts(prefix: prefix, organizations: false, limit: 10) {
-                var entry: [String: Any] = ["name": user.username, "kind": "user", "is_robot": false, "avatar": QuayViews.avatar(user)]
-                if let namespaceAccount, namespaceAccount.isOrganization, mayListNamespace {
-                    entry["is_org_member"] = !(try await store.memberships(accountID: user.id).filter { $0.organizationId == namespaceAccount.id }.isEmpty)
-                }
-                results.append(entry)
+                if ofOrganization { entry["is_org_member"] = true }
+                return entry
+            case .team(let team):
+                return ["name": team.name, "kind": "team", "is_robot": false, "is_org_member": true, "avatar": QuayViews.avatar(team: team)]
+            case .organization(let organization):
+                return ["name": organization.username, "kind": "org", "is_robot": false, "avatar": QuayViews.avatar(organization)]
             }
         }
         return QuayJSON.response(.ok, ["results": results])

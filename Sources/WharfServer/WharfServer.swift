@@ -50,7 +50,7 @@ public struct WharfServer: Sendable {
         let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
                                     interval: .seconds(600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
-                           accounts: AccountService(store: store), services: services, janitor: janitor, registry: registry, quay: quay,
+                           accounts: services.accounts, services: services, janitor: janitor, registry: registry, quay: quay,
                            oauth: oauth, logger: logger)
     }
 

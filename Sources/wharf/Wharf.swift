@@ -83,9 +83,7 @@ struct CreateUser: AsyncParsableCommand {
 
     func run() async throws {
         try await withServer(options) { server in
-            let account = try await server.accounts.createUser(username: username, password: password, email: email)
-            await server.services.audit.record("user_create", namespace: account, by: nil,
-                                               metadata: ["username": account.username, "via": "command line"])
+            let account = try await server.accounts.createUser(username: username, password: password, email: email, via: "command line")
             print("created user \(account.username)")
         }
     }

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import XCTest
 
-/// Password guessing is slowed down: after three failures in a row, each further try must wait
+/// Password guessing is slowed down: after five failures in a row, each further try must wait
 /// (1 s, then 2 s, 4 s, …), on the API's sign-in and on the registry alike; a success resets the count.
 final class LoginThrottleTests: XCTestCase {
     func testRepeatedWrongPasswordsAreThrottledEverywhere() async throws {
@@ -16,7 +16,7 @@ final class LoginThrottleTests: XCTestCase {
                     try await client.execute(uri: "/api/v1/signin", method: .post, headers: [.contentType: "application/json"],
                                              body: ByteBuffer(string: #"{"username":"alice","password":"\#(password)"}"#))
                 }
-                for attempt in 1...3 {
+                for attempt in 1...5 {
                     let wrong = try await signIn("wrong-\(attempt)")
                     XCTAssertEqual(wrong.status, .forbidden, "attempt \(attempt): \(wrong.text)")
                 }

@@ -35,9 +35,14 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Test users, created with `wharf user create` before the shared server starts.
+# Wrong passwords count against an account (after a few failures it must wait), so each test that
+# sends a wrong password does so for an account of its own, never for alice or bob.
 USERS = {
     "alice": "alice-Pa55word!",
     "bob": "bob-Pa55word!",
+    "mallory-oras": "mallory-Pa55word!",
+    "mallory-token": "mallory-Pa55word!",
+    "mallory-skopeo": "mallory-Pa55word!",
 }
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -12,7 +12,6 @@ import requests
 
 from conftest import USERS, build_image, describe
 
-REPO_ALICE = ("alice", USERS["alice"])
 
 
 def api(server, token, method, path, **kw):
@@ -35,7 +34,7 @@ def mint_token(server, username, *scopes):
 
 @pytest.fixture(scope="module")
 def setup(wharf_factory, tmp_path_factory):
-    server = wharf_factory(users=USERS)
+    server = wharf_factory(users={name: USERS[name] for name in ("alice", "bob")})
     token = mint_token(server, "alice", "repo:read", "repo:write", "repo:admin", "repo:create", "user:admin", "org:admin")
     assert api(server, token, "POST", "/organization/", json={"name": "acme", "email": "acme@example.com"}).status_code == 201
     team = api(server, token, "PUT", "/organization/acme/team/builders", json={"role": "creator", "description": "CI"})

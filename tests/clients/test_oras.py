@@ -205,7 +205,7 @@ def test_refused_without_rights(wharf, subject, tmp_path, no_retry_sleep):
     with pytest.raises(ValueError):
         bob.pull(f"{REPO}:v1", tmp_path / "bob-out")
 
-    wrong = Oras(wharf, ("alice", "wrong-password"), tmp_path)
+    wrong = Oras(wharf, ("mallory-oras", "wrong-password"), tmp_path)
     with pytest.raises(ValueError):
         wrong.pull(f"{REPO}:v1", tmp_path / "wrong-out")
     with pytest.raises(ValueError):

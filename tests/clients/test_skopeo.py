@@ -129,10 +129,10 @@ def test_v2_challenge_and_token_endpoint(wharf):
     bad = wharf.get(
         "/v2/auth",
         params={"service": wharf.host, "scope": "repository:alice/app:pull"},
-        headers={"Authorization": basic_header("alice", "wrong-password")},
+        headers={"Authorization": basic_header("mallory-token", "wrong-password")},
     )
     assert bad.status_code == 401, bad.text
-    assert wharf.get("/v2/", headers={"Authorization": basic_header("alice", "nope")}).status_code == 401
+    assert wharf.get("/v2/", headers={"Authorization": basic_header("mallory-token", "nope")}).status_code == 401
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_push_to_other_users_namespace_refused(skopeo, wharf, images):
 
 def test_wrong_password_refused(skopeo, wharf, images):
     proc = push(skopeo, wharf, images["layout"], "v1", "alice/badpw:v1",
-                "--dest-creds", "alice:not-the-password")
+                "--dest-creds", "mallory-skopeo:not-the-password")
     assert_refused(proc)
     proc = push(skopeo, wharf, images["layout"], "v1", "alice/badpw:v1",
                 "--dest-creds", "nosuchuser:whatever")

@@ -1,7 +1,7 @@
 @testable import WharfIdentity
 import XCTest
 
-/// Which redirect URIs an OAuth application may send codes and tokens to.
+/// Which redirect URIs an OAuth application may send codes and tokens to, and the login back-off delays.
 final class OAuthRedirectTests: XCTestCase {
     func testRedirectMustStayOnTheRegisteredOriginAndPath() {
         let registered = "https://app.example/cb"
@@ -19,10 +19,10 @@ final class OAuthRedirectTests: XCTestCase {
     }
 
     func testLoginThrottleDelays() {
-        XCTAssertNil(LoginThrottle.delay(failures: 2, lastMs: 1_000, nowMs: 1_000))
-        XCTAssertEqual(LoginThrottle.delay(failures: 3, lastMs: 1_000, nowMs: 1_000), 1)
-        XCTAssertEqual(LoginThrottle.delay(failures: 5, lastMs: 1_000, nowMs: 2_000), 3)
-        XCTAssertNil(LoginThrottle.delay(failures: 5, lastMs: 1_000, nowMs: 5_000))
+        XCTAssertNil(LoginThrottle.delay(failures: 4, lastMs: 1_000, nowMs: 1_000))
+        XCTAssertEqual(LoginThrottle.delay(failures: 5, lastMs: 1_000, nowMs: 1_000), 1)
+        XCTAssertEqual(LoginThrottle.delay(failures: 7, lastMs: 1_000, nowMs: 2_000), 3)
+        XCTAssertNil(LoginThrottle.delay(failures: 7, lastMs: 1_000, nowMs: 5_000))
         XCTAssertEqual(LoginThrottle.delay(failures: 60, lastMs: 0, nowMs: 0), 300, "capped at five minutes")
     }
 }
