@@ -66,6 +66,19 @@ extension MetadataStore {
     }
 
     /// Upload sessions not touched since `beforeMs`.
+    /// Which of `ids` are upload sessions.
+    public func existingUploads(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        struct Row: Decodable { let uuid: String }
+        var found = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let batch = ids[start..<min(start + 500, ids.count)]
+            let list = SQLList(batch.map { SQLBind($0) })
+            found.formUnion(try await all("SELECT uuid FROM blob_upload WHERE uuid IN (\(list))", as: Row.self).map(\.uuid))
+        }
+        return found
+    }
+
     public func staleUploads(beforeMs: Int64, limit: Int) async throws -> [String] {
         struct Row: Decodable { let uuid: String }
         return try await all("""

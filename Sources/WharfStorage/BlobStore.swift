@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import WharfOCI
 
@@ -35,6 +36,9 @@ public protocol BlobStore: Sendable {
 
     /// Discards a staged upload.
     func deleteUpload(id: String) async throws
+
+    /// Ids of staged uploads last written before `date` (the janitor removes those no session owns).
+    func stagedUploads(lastWrittenBefore date: Date) async throws -> [String]
 
     /// Removes a blob (garbage collection).
     func delete(_ digest: Digest) async throws

@@ -7,6 +7,7 @@ import Darwin
 private let systemClose = Darwin.close
 private let systemWrite = Darwin.write
 #endif
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import WharfOCI
@@ -89,6 +90,20 @@ public struct FilesystemBlobStore: BlobStore {
 
     public func delete(_ digest: Digest) async throws {
         unlink(blobPath(digest))
+    }
+
+    public func stagedUploads(lastWrittenBefore date: Date) async throws -> [String] {
+        guard let directory = opendir(root + "/uploads") else { throw BlobStoreError.io("opendir uploads", errno: errno) }
+        defer { closedir(directory) }
+        let cutoff = Int(date.timeIntervalSince1970)
+        var ids: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            guard !name.hasPrefix(".") else { continue }
+            var info = stat()
+            if stat(uploadPath(name), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mtim.tv_sec < cutoff { ids.append(name) }
+        }
+        return ids
     }
 
     /// Opens a staged upload for writing under an exclusive lock, so two requests never write it at once.

@@ -556,6 +556,31 @@ final class RegistryProtocolTests: XCTestCase {
         }
     }
 
+    /// Deleting an organization removes its upload sessions with it; the janitor then removes the staged
+    /// bytes that no session owns any more.
+    func testStagedUploadsOfDeletedNamespacesAreSwept() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database) { $0.uploadExpiration = 0 }
+            let alice = try await server.user("alice")
+            try await server.run { client in
+                let api = try await server.quay(client, as: alice)
+                let created = try await api.post("/api/v1/organization/", ["name": "acme"])
+                XCTAssertEqual(created.status, .created)
+                let start = try await client.execute(uri: "/v2/acme/app/blobs/uploads/", method: .post, headers: Auth.alice)
+                XCTAssertEqual(start.status, .accepted, start.text)
+                let id = try XCTUnwrap(start.header("Docker-Upload-UUID"))
+                let staged = server.configuration.effectiveStoragePath + "/uploads/" + id
+                XCTAssertTrue(FileManager.default.fileExists(atPath: staged))
+                let deleted = try await api.delete("/api/v1/organization/acme")
+                XCTAssertEqual(deleted.status, .noContent)
+                try await Task.sleep(for: .milliseconds(1100))
+                let removed = try await server.server.janitor.sweep()
+                XCTAssertEqual(removed, 1)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: staged), "the orphaned staged upload is gone")
+            }
+        }
+    }
+
     func testPublicRepositoriesArePulledAnonymously() async throws {
         try await withEachDatabase { database in
             let server = try await TestServer.make(database: database)
