@@ -33,11 +33,14 @@ public struct APICaller: Sendable {
     /// The refusal for this caller: 401 when anonymous, 403 otherwise.
     var refusal: QuayAPIError { QuayAPIError.refusal(for: identity) }
 
-    /// Identifies the caller: `Authorization: Bearer <OAuth token>` or the session cookie. Basic
-    /// credentials are not accepted by Quay's API and count as anonymous.
+    /// Identifies the caller: `Authorization: Bearer <OAuth token>` (checked through the authenticator's
+    /// short-lived cache, as `$oauthtoken`) or the session cookie. Basic credentials are not accepted by
+    /// Quay's API and count as anonymous.
     static func resolve(_ request: Request, ip: String?, services: QuayServices) async throws -> APICaller {
         if case .bearer(let token) = Credentials(request: request) {
-            guard let identity = try await services.authenticator.authenticate(oauthToken: token) else { throw QuayAPIError.invalidToken }
+            guard let identity = try await services.authenticator.authenticate(username: "$oauthtoken", password: token) else {
+                throw QuayAPIError.invalidToken
+            }
             return APICaller(identity: identity, session: nil, ip: ip)
         }
         if let cookie = request.cookie(sessionCookie), let session = try await services.sessions.resolve(cookieValue: cookie) {
