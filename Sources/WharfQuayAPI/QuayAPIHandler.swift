@@ -37,10 +37,21 @@ public struct QuayAPIHandler: Sendable {
                 return render(error, request: request)
             }
         }
+        if !pathMatched, !request.uri.path.hasSuffix("/"), routes.contains(where: { $0.match(components + [""]) != nil }) {
+            return redirectToTrailingSlash(request)
+        }
         let error = pathMatched
             ? QuayAPIError.message(405, "The method is not allowed for the requested URL.")
             : QuayAPIError.message(501, "\(request.method) \(request.uri.path) is not supported by Wharf yet")
         return render(error, request: request)
+    }
+
+    /// Quay's routes that end in `/` answer the path without it with a 308 to the slashed path (Flask's
+    /// `strict_slashes`), which clients follow with the same method and body.
+    private func redirectToTrailingSlash(_ request: Request) -> Response {
+        var location = request.uri.path + "/"
+        if let query = request.uri.query, !query.isEmpty { location += "?" + query }
+        return Responses.empty(.permanentRedirect, headers: [.location: location])
     }
 
     /// Renders any failure in Quay's shapes; unexpected errors are logged and answered with a 500.

@@ -54,6 +54,13 @@ final class UserInitializeTests: XCTestCase {
                 XCTAssertEqual(unknown.json["message"] as? String, "GET /api/v1/nothing/here is not supported by Wharf yet")
                 let wrongMethod = try await client.execute(uri: "/api/v1/user/initialize", method: .get)
                 XCTAssertEqual(wrongMethod.status, .methodNotAllowed)
+                // A route that ends in a slash, asked for without it: Flask's 308 to the slashed path.
+                let unslashed = try await client.execute(uri: "/api/v1/user?x=1", method: .get)
+                XCTAssertEqual(unslashed.status, .permanentRedirect)
+                XCTAssertEqual(unslashed.header("Location"), "/api/v1/user/?x=1")
+                let organization = try await client.execute(uri: "/api/v1/organization", method: .post)
+                XCTAssertEqual(organization.status, .permanentRedirect)
+                XCTAssertEqual(organization.header("Location"), "/api/v1/organization/")
             }
         }
     }
