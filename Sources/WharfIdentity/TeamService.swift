@@ -137,7 +137,7 @@ public struct TeamService: Sendable {
         await audit.record("org_team_member_invite_declined", namespace: organization, by: performer, metadata: ["member": user.username, "team": team.name])
     }
 
-    /// An invitation is for the user it names, or for whoever holds the e-mail address it was sent to.
+    /// An invitation is for the user it names; an e-mail invitation is for whoever presents its code.
     private func lookUp(code: String, for user: AccountRecord) async throws -> (TeamInviteRecord, AccountRecord, TeamRecord) {
         guard let invite = try await store.invite(codeHash: Secrets.sha256Hex(code)),
               let team = try await store.team(id: invite.teamId),
