@@ -169,6 +169,20 @@ enum Schema {
         ],
         identityMigration,
         loginThrottleMigration,
+        messagesMigration,
+    ]
+
+    /// Global messages shown to every user.
+    static let messagesMigration: [String] = [
+        """
+        CREATE TABLE global_message (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            content TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            severity TEXT NOT NULL
+        )
+        """,
     ]
 
     /// Failed-login counters (for back-off) and one pending invitation per person and team.

@@ -13,5 +13,7 @@ public enum QuayRouteTable {
             + RepositoryPermissionRoutes(services: services).routes
             + PrototypeRoutes(services: services).routes
             + SuperuserRoutes(services: services).routes
+            + MessageRoutes(services: services).routes
+            + ErrorRoutes(services: services).routes
     }
 }
