@@ -93,6 +93,22 @@ extension MetadataStore {
             """)
     }
 
+    /// Sets a repository's description.
+    public func setDescription(repositoryID: Int64, _ description: String?) async throws {
+        try await run("UPDATE repository SET description = \(bind: description) WHERE id = \(bind: repositoryID)")
+    }
+
+    /// Sets a repository's state (normal, read-only, mirror).
+    public func setState(repositoryID: Int64, _ state: RepositoryState) async throws {
+        try await run("UPDATE repository SET state = \(bind: state.rawValue) WHERE id = \(bind: repositoryID)")
+    }
+
+    /// Deletes a repository with its tags, manifests, blob links, permissions, stars and upload sessions;
+    /// the blobs themselves are left to garbage collection, staged upload bytes to the janitor.
+    public func deleteRepository(id: Int64) async throws {
+        try await run("DELETE FROM repository WHERE id = \(bind: id)")
+    }
+
     /// Makes a repository public or private.
     public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")

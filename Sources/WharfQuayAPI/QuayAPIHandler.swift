@@ -12,8 +12,13 @@ public struct QuayAPIHandler: Sendable {
     let services: QuayServices
     let logger: Logger
 
+    /// `routes` are tried most specific first (more literal path segments), as Flask orders its rules, so
+    /// `/repository/{repository}/changestate` wins over `/repository/{repository}` whose multi-segment
+    /// parameter would also match it.
     public init(routes: [QuayRoute], services: QuayServices, logger: Logger) {
-        self.routes = routes
+        self.routes = routes.enumerated().sorted { lhs, rhs in
+            lhs.element.literalCount != rhs.element.literalCount ? lhs.element.literalCount > rhs.element.literalCount : lhs.offset < rhs.offset
+        }.map(\.element)
         self.services = services
         self.logger = logger
     }

@@ -45,6 +45,16 @@ public struct QuayRoute: Sendable {
         }
     }
 
+    /// How many path segments are fixed text (more means more specific).
+    var literalCount: Int {
+        segments.filter { if case .literal = $0 { return true } else { return false } }.count
+    }
+
+    /// The handler of a documented endpoint Wharf does not serve yet: a clear 501.
+    public static let notSupportedYet: Handler = { call in
+        throw QuayAPIError.message(501, "\(call.request.method) \(call.request.uri.path) is not supported by Wharf yet")
+    }
+
     /// The path parameters when `components` (the request path split on `/`) matches this route.
     func match(_ components: [Substring]) -> [String: String]? {
         var parameters: [String: String] = [:]

@@ -10,6 +10,7 @@ public enum QuayRouteTable {
             + ApplicationRoutes(services: services).routes
             + TeamRoutes(services: services).routes
             + RobotRoutes(services: services).routes
+            + RepositoryRoutes(services: services).routes
             + RepositoryPermissionRoutes(services: services).routes
             + PrototypeRoutes(services: services).routes
             + SuperuserRoutes(services: services).routes

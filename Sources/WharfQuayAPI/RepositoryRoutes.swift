@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import WharfHTTP
+import WharfIdentity
+import WharfMetadata
+
+/// `/repository` and `/repository/{repository}…`: creating, describing, deleting repositories and
+/// changing their visibility and state.
+struct RepositoryRoutes {
+    let services: QuayServices
+    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var repositories: RepositoryService {
+        RepositoryService(store: services.store, permissions: services.permissions, audit: services.audit)
+    }
+
+    var routes: [QuayRoute] {
+        let repository = "/api/v1/repository/{repository}"
+        return [
+            QuayRoute(.post, "/api/v1/repository", operationID: "createRepo", summary: "Create a new repository.", scope: .repoCreate, handler: create),
+            QuayRoute(.get, "/api/v1/repository", operationID: "listRepos", summary: "Fetch the list of repositories visible to the current user.",
+                      scope: .repoRead, handler: QuayRoute.notSupportedYet),
+            QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead,
+                      handler: QuayRoute.notSupportedYet),
+            QuayRoute(.put, repository, operationID: "updateRepo", summary: "Update the description in the specified repository.",
+                      scope: .repoWrite, handler: update),
+            QuayRoute(.delete, repository, operationID: "deleteRepository", summary: "Delete a repository.", scope: .repoAdmin, handler: delete),
+            QuayRoute(.post, repository + "/changevisibility", operationID: "changeRepoVisibility",
+                      summary: "Change the visibility of a repository.", scope: .repoAdmin, handler: changeVisibility),
+            QuayRoute(.put, repository + "/changestate", operationID: "changeRepoState", summary: "Change the state of a repository.",
+                      scope: .repoAdmin, handler: changeState),
+        ]
+    }
+
+    struct CreateBody: Decodable {
+        let repository: String
+        let visibility: String
+        let description: String?
+        let namespace: String?
+        let repo_kind: String?
+    }
+
+    @Sendable func create(_ call: QuayRequest) async throws -> Response {
+        let body: CreateBody = try await QuayJSON.decode(call.request)
+        guard let visibility = Visibility(rawValue: body.visibility) else {
+            throw QuayAPIError.invalidRequest("'\(body.visibility)' is not one of ['public', 'private']")
+        }
+        guard body.repo_kind == nil || body.repo_kind == "image" else {
+            throw QuayAPIError.invalidRequest("Only image repositories are supported")
+        }
+        let account = try call.caller.account()
+        let namespace = body.namespace ?? account.username
+        let repository = try await repositories.create(namespace: namespace, name: body.repository, visibility: visibility,
+                                                       description: body.description, by: call.caller.performer, refused: call.caller.refusal)
+        return QuayJSON.response(.created, ["namespace": repository.namespaceName, "name": repository.name, "kind": repository.kind])
+    }
+
+    struct UpdateBody: Decodable { let description: String }
+
+    @Sendable func update(_ call: QuayRequest) async throws -> Response {
+        let repository = try await access.require(.write, call)
+        let body: UpdateBody = try await QuayJSON.decode(call.request)
+        try await repositories.describe(repository, as: body.description, by: call.caller.performer)
+        return QuayJSON.response(.ok, ["success": true])
+    }
+
+    /// Deleting is idempotent for those who administer the namespace (Quay answers 204 for a missing repository).
+    @Sendable func delete(_ call: QuayRequest) async throws -> Response {
+        do {
+            let repository = try await access.require(.admin, call)
+            try await repositories.delete(repository, by: call.caller.performer)
+        } catch let error as QuayAPIError where error.status == 404 {
+            return Responses.empty(.noContent)
+        }
+        return Responses.empty(.noContent)
+    }
+
+    struct VisibilityBody: Decodable { let visibility: String }
+
+    @Sendable func changeVisibility(_ call: QuayRequest) async throws -> Response {
+        let repository = try await access.require(.admin, call)
+        let body: VisibilityBody = try await QuayJSON.decode(call.request)
+        guard let visibility = Visibility(rawValue: body.visibility) else {
+            throw QuayAPIError.invalidRequest("'\(body.visibility)' is not one of ['public', 'private']")
+        }
+        try await repositories.setVisibility(repository, visibility, by: call.caller.performer)
+        return QuayJSON.response(.ok, ["success": true])
+    }
+
+    struct StateBody: Decodable { let state: String }
+
+    /// An unknown state is refused with Quay's `{"detail": …}` body.
+    @Sendable func changeState(_ call: QuayRequest) async throws -> Response {
+        let repository = try await access.require(.admin, call)
+        let body: StateBody = try await QuayJSON.decode(call.request)
+        guard let state = RepositoryService.state(named: body.state) else {
+            return QuayJSON.response(.badRequest, ["detail": "Invalid state: \(body.state)"])
+        }
+        try await repositories.setState(repository, state, by: call.caller.performer)
+        return QuayJSON.response(.ok, ["success": true])
+    }
+}

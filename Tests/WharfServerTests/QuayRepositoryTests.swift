@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import WharfIdentity
+import WharfMetadata
+import XCTest
+
+/// `POST /repository`, `PUT`/`DELETE /repository/{repository}`, `changevisibility` and `changestate`.
+final class QuayRepositoryTests: XCTestCase {
+    /// Asserts a response's status (usable with `try await` in the argument, unlike `XCTAssertEqual`).
+    static func expect(_ response: TestResponse, _ status: HTTPResponse.Status, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(response.status, status, response.text, file: file, line: line)
+    }
+
+    func testCreateRepository() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            let bob = try await server.user("bob")
+            let carol = try await server.user("carol")
+            try await server.run { client in
+                let aliceAPI = try await server.quay(client, as: alice)
+                let created = try await aliceAPI.post("/api/v1/repository", ["repository": "app", "visibility": "private", "description": "An app"])
+                XCTAssertEqual(created.status, .created, created.text)
+                XCTAssertEqual(created.json["namespace"] as? String, "alice")
+                XCTAssertEqual(created.json["name"] as? String, "app")
+                XCTAssertEqual(created.json["kind"] as? String, "image")
+                let pushed = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/app", tag: "v1")
+                XCTAssertFalse(pushed.isEmpty)
+
+                let again = try await aliceAPI.post("/api/v1/repository", ["repository": "app", "visibility": "private", "description": ""])
+                again.assertAPIError(400, "invalid_request")
+                XCTAssertEqual(again.json["error_message"] as? String, "Repository already exists")
+                try await aliceAPI.post("/api/v1/repository", ["repository": "Bad Name", "visibility": "private", "description": ""])
+                    .assertAPIError(400, "invalid_request")
+                try await aliceAPI.post("/api/v1/repository", ["repository": "x", "visibility": "secret", "description": ""])
+                    .assertAPIError(400, "invalid_request")
+                try await aliceAPI.post("/api/v1/repository", ["repository": "x", "visibility": "private", "description": "", "repo_kind": "application"])
+                    .assertAPIError(400, "invalid_request")
+                try await aliceAPI.post("/api/v1/repository", ["visibility": "private"]).assertAPIError(400, "invalid_request")
+
+                // Someone else's namespace, a missing one, anonymous callers, and scopes without repo:create.
+                try await aliceAPI.post("/api/v1/repository", ["namespace": "bob", "repository": "x", "visibility": "private", "description": ""])
+                    .assertAPIError(403, "insufficient_scope")
+                try await aliceAPI.post("/api/v1/repository", ["namespace": "ghost", "repository": "x", "visibility": "private", "description": ""])
+                    .assertAPIError(403, "insufficient_scope")
+                try await QuayClient(client: client, token: nil).post("/api/v1/repository", ["repository": "x", "visibility": "private", "description": ""])
+                    .assertAPIError(401, "invalid_token")
+                let writer = try await server.quay(client, as: alice, scopes: [.repoRead, .repoWrite])
+                try await writer.post("/api/v1/repository", ["repository": "y", "visibility": "private", "description": ""])
+                    .assertAPIError(403, "insufficient_scope")
+
+                // In an organization: creators may, members may not; the prototypes apply.
+                Self.expect(try await aliceAPI.post("/api/v1/organization/", ["name": "acme"]), .created)
+                Self.expect(try await aliceAPI.put("/api/v1/organization/acme/team/makers", ["role": "creator"]), .ok)
+                Self.expect(try await aliceAPI.put("/api/v1/organization/acme/team/makers/members/bob"), .ok)
+                Self.expect(try await aliceAPI.put("/api/v1/organization/acme/team/readers", ["role": "member"]), .ok)
+                Self.expect(try await aliceAPI.put("/api/v1/organization/acme/team/readers/members/carol"), .ok)
+                Self.expect(try await aliceAPI.post("/api/v1/organization/acme/prototypes",
+                                                    ["role": "read", "delegate": ["name": "readers", "kind": "team"]]), .ok)
+                let bobAPI = try await server.quay(client, as: bob)
+                let inOrg = try await bobAPI.post("/api/v1/repository", ["namespace": "acme", "repository": "svc", "visibility": "private", "description": ""])
+                XCTAssertEqual(inOrg.status, .created, inOrg.text)
+                let teams = try await aliceAPI.get("/api/v1/repository/acme/svc/permissions/team/")
+                XCTAssertEqual(((teams.json["permissions"] as? [String: Any])?["readers"] as? [String: Any])?["role"] as? String, "read", teams.text)
+                let carolAPI = try await server.quay(client, as: carol)
+                try await carolAPI.post("/api/v1/repository", ["namespace": "acme", "repository": "nope", "visibility": "private", "description": ""])
+                    .assertAPIError(403, "insufficient_scope")
+
+                let logged = try await server.server.store.logEntries(accountID: alice.id, limit: 50)
+                XCTAssertTrue(logged.contains { $0.kind == "create_repo" && $0.performerId == alice.id && $0.ip != nil })
+            }
+        }
+    }
+
+    func testDescriptionVisibilityStateAndDelete() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            let bob = try await server.user("bob")
+            try await server.run { client in
+                let aliceAPI = try await server.quay(client, as: alice)
+                let calls = RegistryCalls(client: client, auth: Auth.alice)
+                _ = try await calls.pushImage("alice/app", tag: "v1")
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app/permissions/user/bob", ["role": "write"]), .ok)
+                let bobAPI = try await server.quay(client, as: bob)
+
+                let described = try await bobAPI.put("/api/v1/repository/alice/app", ["description": "Now described"])
+                XCTAssertEqual(described.status, .ok, described.text)
+                XCTAssertEqual(described.json["success"] as? Bool, true)
+                try await QuayClient(client: client, token: nil).put("/api/v1/repository/alice/app", ["description": "x"])
+                    .assertAPIError(401, "invalid_token")
+
+                // Visibility: admins only; public repositories are pulled anonymously.
+                try await bobAPI.post("/api/v1/repository/alice/app/changevisibility", ["visibility": "public"]).assertAPIError(403, "insufficient_scope")
+                let anonymousBefore = try await client.execute(uri: "/v2/alice/app/tags/list", method: .get)
+                XCTAssertEqual(anonymousBefore.status, .unauthorized)
+                let madePublic = try await aliceAPI.post("/api/v1/repository/alice/app/changevisibility", ["visibility": "public"])
+                XCTAssertEqual(madePublic.json["success"] as? Bool, true, madePublic.text)
+                let anonymousAfter = try await client.execute(uri: "/v2/alice/app/tags/list", method: .get)
+                XCTAssertEqual(anonymousAfter.status, .ok, anonymousAfter.text)
+                try await aliceAPI.post("/api/v1/repository/alice/app/changevisibility", ["visibility": "open"]).assertAPIError(400, "invalid_request")
+                Self.expect(try await aliceAPI.post("/api/v1/repository/alice/app/changevisibility", ["visibility": "private"]), .ok)
+                Self.expect(try await client.execute(uri: "/v2/alice/app/tags/list", method: .get), .unauthorized)
+
+                // State: a read-only repository refuses pushes and still serves pulls.
+                let readOnly = try await aliceAPI.put("/api/v1/repository/alice/app/changestate", ["state": "READ_ONLY"])
+                XCTAssertEqual(readOnly.json["success"] as? Bool, true, readOnly.text)
+                let refusedPush = try await client.execute(uri: "/v2/alice/app/blobs/uploads/", method: .post, headers: Auth.alice)
+                XCTAssertEqual(refusedPush.status, .unauthorized, refusedPush.text)
+                Self.expect(try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: Auth.alice), .ok)
+                let badState = try await aliceAPI.put("/api/v1/repository/alice/app/changestate", ["state": "FROZEN"])
+                XCTAssertEqual(badState.status, .badRequest)
+                XCTAssertNotNil(badState.json["detail"] as? String, badState.text)
+                try await bobAPI.put("/api/v1/repository/alice/app/changestate", ["state": "NORMAL"]).assertAPIError(403, "insufficient_scope")
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app/changestate", ["state": "NORMAL"]), .ok)
+                Self.expect(try await client.execute(uri: "/v2/alice/app/blobs/uploads/", method: .post, headers: Auth.alice), .accepted)
+
+                // Not served yet: a clear 501, and the more specific routes are not swallowed by `{repository}`.
+                let get = try await aliceAPI.get("/api/v1/repository/alice/app")
+                XCTAssertEqual(get.status, .notImplemented, get.text)
+                Self.expect(try await aliceAPI.get("/api/v1/repository/alice/app/permissions/user/"), .ok)
+
+                // Delete: admins only; the repository is gone from the registry; deleting again is harmless.
+                try await bobAPI.delete("/api/v1/repository/alice/app").assertAPIError(403, "insufficient_scope")
+                let deleted = try await aliceAPI.delete("/api/v1/repository/alice/app")
+                XCTAssertEqual(deleted.status, .noContent, deleted.text)
+                let pull = try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: Auth.alice)
+                XCTAssertEqual(pull.errorCode, "NAME_UNKNOWN", pull.text)
+                Self.expect(try await aliceAPI.delete("/api/v1/repository/alice/app"), .noContent)
+                try await bobAPI.delete("/api/v1/repository/alice/app").assertAPIError(403, "insufficient_scope")
+
+                let kinds = Set(try await server.server.store.logEntries(accountID: alice.id, limit: 100).map(\.kind))
+                XCTAssertTrue(kinds.isSuperset(of: ["set_repo_description", "change_repo_visibility", "change_repo_state", "delete_repo"]), "\(kinds)")
+            }
+        }
+    }
+}
