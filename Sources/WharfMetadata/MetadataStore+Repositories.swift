@@ -134,3 +134,59 @@ extension MetadataStore {
         return rows.map(\.full_name)
     }
 }
+
+/// What the repository view shows beyond the repository record.
+public struct RepositoryDetail: Sendable, Equatable, Decodable {
+    public let description: String?
+    public let namespaceIsOrganization: Bool
+    public let tagExpirationSeconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case description
+        case namespaceIsOrganization = "is_organization"
+        case tagExpirationSeconds = "removed_tag_expiration_s"
+    }
+}
+
+/// An alive, visible tag with its manifest's digest and size.
+public struct TagSummary: Sendable, Equatable, Decodable {
+    public let name: String
+    public let manifestDigest: String
+    public let size: Int64
+    public let startMs: Int64
+    public let endMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case manifestDigest = "digest"
+        case size = "layers_size"
+        case startMs = "lifetime_start_ms"
+        case endMs = "lifetime_end_ms"
+    }
+}
+
+extension MetadataStore {
+    /// The description and the namespace facts of a repository.
+    public func repositoryDetail(id: Int64) async throws -> RepositoryDetail? {
+        try await first("""
+            SELECT r.description, a.is_organization, a.removed_tag_expiration_s FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.id = \(bind: id)
+            """, as: RepositoryDetail.self)
+    }
+
+    /// The repository's alive, visible tags, most recently moved first, at most `limit`.
+    public func aliveTags(repositoryID: Int64, limit: Int) async throws -> [TagSummary] {
+        try await all("""
+            SELECT t.name, m.digest, m.layers_size, t.lifetime_start_ms, t.lifetime_end_ms FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            ORDER BY t.lifetime_start_ms DESC, t.id DESC LIMIT \(bind: limit)
+            """, as: TagSummary.self)
+    }
+
+    /// Whether the account starred the repository.
+    public func hasStarred(accountID: Int64, repositoryID: Int64) async throws -> Bool {
+        try await pool.withDatabase { db in
+            try await db.raw("SELECT 1 AS one FROM star WHERE account_id = \(bind: accountID) AND repository_id = \(bind: repositoryID)").first() != nil
+        }
+    }
+}

@@ -170,6 +170,19 @@ enum Schema {
         identityMigration,
         loginThrottleMigration,
         messagesMigration,
+        activityMigration,
+    ]
+
+    /// Pulls and pushes per repository and day (popularity and statistics).
+    static let activityMigration: [String] = [
+        """
+        CREATE TABLE repository_action_count (
+            repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            count BIGINT NOT NULL,
+            PRIMARY KEY (repository_id, day)
+        )
+        """,
     ]
 
     /// Global messages shown to every user.

@@ -19,8 +19,7 @@ struct RepositoryRoutes {
             QuayRoute(.post, "/api/v1/repository", operationID: "createRepo", summary: "Create a new repository.", scope: .repoCreate, handler: create),
             QuayRoute(.get, "/api/v1/repository", operationID: "listRepos", summary: "Fetch the list of repositories visible to the current user.",
                       scope: .repoRead, handler: QuayRoute.notSupportedYet),
-            QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead,
-                      handler: QuayRoute.notSupportedYet),
+            QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead, handler: get),
             QuayRoute(.put, repository, operationID: "updateRepo", summary: "Update the description in the specified repository.",
                       scope: .repoWrite, handler: update),
             QuayRoute(.delete, repository, operationID: "deleteRepository", summary: "Delete a repository.", scope: .repoAdmin, handler: delete),
@@ -52,6 +51,46 @@ struct RepositoryRoutes {
         let repository = try await repositories.create(namespace: namespace, name: body.repository, visibility: visibility,
                                                        description: body.description, by: call.caller.performer, refused: call.caller.refusal)
         return QuayJSON.response(.created, ["namespace": repository.namespaceName, "name": repository.name, "kind": repository.kind])
+    }
+
+    /// Days of pull and push counts in `stats` (Quay: 92, zero-filled).
+    static let statsDays = 92
+    /// Tags shown in the repository view (Quay: 500, most recent first).
+    static let viewTags = 500
+
+    /// Quay's repository view; `includeTags` (default true) adds the alive tags, `includeStats` the
+    /// pulls and pushes per day.
+    @Sendable func get(_ call: QuayRequest) async throws -> Response {
+        let repository = try await access.require(.read, call)
+        let store = services.store
+        guard let detail = try await store.repositoryDetail(id: repository.id) else { throw QuayAPIError.notFound }
+        let role = try await services.permissions.role(of: call.caller.identity, on: repository)
+        var starred = false
+        if let account = call.caller.identity.account { starred = try await store.hasStarred(accountID: account.id, repositoryID: repository.id) }
+        var view: [String: Any] = [
+            "namespace": repository.namespaceName, "name": repository.name, "kind": repository.kind, "description": detail.description.orNull,
+            "is_public": repository.visibility == .public, "is_organization": detail.namespaceIsOrganization, "is_starred": starred,
+            "status_token": "", "trust_enabled": false, "tag_expiration_s": detail.tagExpirationSeconds, "is_free_account": true,
+            "state": RepositoryService.name(of: repository.state),
+            "can_write": repository.state == .normal && (role.map { $0 >= .write } ?? false), "can_admin": role == .admin,
+        ]
+        if call.flag("includeTags", default: true) {
+            var tags: [String: Any] = [:]
+            for tag in try await store.aliveTags(repositoryID: repository.id, limit: Self.viewTags) {
+                var entry: [String: Any] = ["name": tag.name, "size": tag.size, "last_modified": QuayViews.date(ms: tag.startMs),
+                                            "manifest_digest": tag.manifestDigest]
+                if let end = tag.endMs { entry["expiration"] = QuayViews.date(ms: end) }
+                tags[tag.name] = entry
+            }
+            view["tags"] = tags
+        }
+        if call.flag("includeStats", default: false) {
+            let today = Date()
+            let days = (0..<Self.statsDays).reversed().map { RepositoryActivity.day(today.addingTimeInterval(-Double($0) * 86_400)) }
+            let counts = try await store.actionCounts(repositoryID: repository.id, from: days[0])
+            view["stats"] = days.map { ["date": $0, "count": counts[$0] ?? 0] as [String: Any] }
+        }
+        return QuayJSON.response(.ok, view)
     }
 
     struct UpdateBody: Decodable { let description: String }

@@ -17,9 +17,10 @@ extension RegistryHandler {
             throw RegistryError.manifestUnknown(raw)
         }
         var manifest: ManifestRecord
+        let repository: RepositoryRecord
         switch reference {
         case .digest(let digest):
-            let repository = try await authorizer.require(.pull, caller: caller, name: name)
+            repository = try await authorizer.require(.pull, caller: caller, name: name)
             guard let found = try await store.reachableManifest(repositoryID: repository.id, digest: digest.description) else {
                 throw RegistryError.manifestUnknown(raw)
             }
@@ -27,7 +28,7 @@ extension RegistryHandler {
         case .tag(let tag):
             let lookup = try await store.repositoryAndTaggedManifest(namespace: repositoryName.namespace, name: repositoryName.repository, tag: tag)
             let access = try await authorizer.access(caller, to: repositoryName, repository: lookup?.0)
-            let repository = try await authorizer.require(.pull, caller: caller, access: access)
+            repository = try await authorizer.require(.pull, caller: caller, access: access)
             guard let found = lookup?.1 else {
                 if try await store.tagHasHistory(repositoryID: repository.id, tag: tag) {
                     throw RegistryError(.tagExpired, status: 404,
@@ -48,6 +49,7 @@ extension RegistryHandler {
         if request.method == .head {
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
+        activity.record(repositoryID: repository.id)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: manifest.manifestBytes)))
     }
 
@@ -129,6 +131,7 @@ extension RegistryHandler {
         }
         var headers: HTTPFields = [.location: path(name, "manifests/\(digest)"), .dockerContentDigest: digest.description]
         if let subject = parsed.subject { headers[.ociSubject] = subject.digest }
+        activity.record(repositoryID: repository.id)
         return Responses.empty(.created, headers: headers)
     }
 

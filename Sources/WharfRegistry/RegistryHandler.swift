@@ -17,14 +17,17 @@ public struct RegistryHandler: Sendable {
     let store: MetadataStore
     let blobs: any BlobStore
     let tokens: RegistryTokenService
+    /// Pull and push counts (popularity and statistics).
+    let activity: RepositoryActivity
     let logger: Logger
 
     public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator,
-                permissions: PermissionResolver, audit: AuditLog, tokens: RegistryTokenService, logger: Logger) {
+                permissions: PermissionResolver, audit: AuditLog, tokens: RegistryTokenService, activity: RepositoryActivity, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.blobs = blobs
         self.tokens = tokens
+        self.activity = activity
         self.logger = logger
         authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit)
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)

@@ -17,6 +17,8 @@ public struct WharfServer: Sendable {
     /// The identity services the APIs share (organizations, teams, robots, tokens, permissions, audit log).
     public let services: QuayServices
     public let janitor: UploadJanitor
+    /// Writes pull and push counts to the database every few seconds.
+    public let flusher: ActivityFlusher
     let registry: RegistryHandler
     let quay: QuayAPIHandler
     let oauth: OAuthHandler
@@ -37,6 +39,8 @@ public struct WharfServer: Sendable {
         let registryConfiguration = RegistryConfiguration(
             serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
             maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
+        let activity = RepositoryActivity()
+        let flusher = ActivityFlusher(activity: activity, store: store, interval: .seconds(5), logger: logger)
         let sealer = try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
@@ -44,13 +48,14 @@ public struct WharfServer: Sendable {
                                     appTokenLifetime: configuration.appTokenLifetime)
         let services = QuayServices(store: store, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
-                                       permissions: services.permissions, audit: services.audit, tokens: tokens, logger: logger)
+                                       permissions: services.permissions, audit: services.audit, tokens: tokens, activity: activity,
+                                       logger: logger)
         let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
         let oauth = OAuthHandler(services: services, api: quay)
         let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
                                     interval: .seconds(600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
-                           accounts: services.accounts, services: services, janitor: janitor, registry: registry, quay: quay,
+                           accounts: services.accounts, services: services, janitor: janitor, flusher: flusher, registry: registry, quay: quay,
                            oauth: oauth, logger: logger)
     }
 
@@ -58,6 +63,6 @@ public struct WharfServer: Sendable {
     public func application() -> some ApplicationProtocol {
         Application(responder: WharfResponder(registry: registry, quay: quay, oauth: oauth),
                     configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf"),
-                    services: [janitor], logger: logger)
+                    services: [janitor, flusher], logger: logger)
     }
 }

@@ -5,31 +5,6 @@ import XCTest
 
 /// The metadata store on SQLite and, when `WHARF_TEST_POSTGRES_URI` is set, on PostgreSQL.
 final class MetadataStoreTests: XCTestCase {
-    /// Runs `body` with a freshly migrated store on each test database.
-    func withEachStore(_ body: (MetadataStore) async throws -> Void) async throws {
-        var uris: [String?] = [nil]
-        if let postgres = ProcessInfo.processInfo.environment["WHARF_TEST_POSTGRES_URI"], !postgres.isEmpty { uris.append(postgres) }
-        for uri in uris {
-            if let uri {
-                let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: "", logger: Logger(label: "test"))
-                try await pool.withDatabase { db in
-                    try await db.raw("DROP SCHEMA public CASCADE").run()
-                    try await db.raw("CREATE SCHEMA public").run()
-                }
-                try await pool.shutdown()
-            }
-            let path = NSTemporaryDirectory() + "wharf-store-\(UUID().uuidString).db"
-            let store = try await MetadataStore.open(uri: uri, defaultSQLitePath: path, logger: Logger(label: "test"))
-            do {
-                try await body(store)
-            } catch {
-                try? await store.shutdown()
-                throw error
-            }
-            try await store.shutdown()
-        }
-    }
-
     func manifest(_ repository: Int64, _ name: String, blobs: [String] = []) -> NewManifest {
         NewManifest(repositoryId: repository, digest: "sha256:" + String(repeating: name, count: 64).prefix(64), mediaType: "application/vnd.oci.image.manifest.v1+json",
                     bytes: "{\"n\":\"\(name)\"}", size: 10, configMediaType: nil, artifactType: nil, subjectDigest: nil,

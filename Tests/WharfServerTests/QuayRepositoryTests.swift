@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import WharfIdentity
 import WharfMetadata
+import WharfOCI
 import XCTest
 
 /// `POST /repository`, `PUT`/`DELETE /repository/{repository}`, `changevisibility` and `changestate`.
@@ -118,8 +119,8 @@ final class QuayRepositoryTests: XCTestCase {
                 Self.expect(try await client.execute(uri: "/v2/alice/app/blobs/uploads/", method: .post, headers: Auth.alice), .accepted)
 
                 // Not served yet: a clear 501, and the more specific routes are not swallowed by `{repository}`.
-                let get = try await aliceAPI.get("/api/v1/repository/alice/app")
-                XCTAssertEqual(get.status, .notImplemented, get.text)
+                let list = try await aliceAPI.get("/api/v1/repository?namespace=alice")
+                XCTAssertEqual(list.status, .notImplemented, list.text)
                 Self.expect(try await aliceAPI.get("/api/v1/repository/alice/app/permissions/user/"), .ok)
 
                 // Delete: admins only; the repository is gone from the registry; deleting again is harmless.
@@ -133,6 +134,73 @@ final class QuayRepositoryTests: XCTestCase {
 
                 let kinds = Set(try await server.server.store.logEntries(accountID: alice.id, limit: 100).map(\.kind))
                 XCTAssertTrue(kinds.isSuperset(of: ["set_repo_description", "change_repo_visibility", "change_repo_state", "delete_repo"]), "\(kinds)")
+            }
+        }
+    }
+
+    /// `GET /repository/{repository}`: Quay's view with tags, permissions-derived flags and daily statistics.
+    func testRepositoryView() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            let bob = try await server.user("bob")
+            try await server.run { client in
+                let aliceAPI = try await server.quay(client, as: alice)
+                let calls = RegistryCalls(client: client, auth: Auth.alice)
+                let manifest = try await calls.pushImage("alice/app", tag: "v1")
+                for _ in 0..<2 {
+                    Self.expect(try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: Auth.alice), .ok)
+                }
+                Self.expect(try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .head, headers: Auth.alice), .ok)
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app", ["description": "The app"]), .ok)
+                Self.expect(try await aliceAPI.post("/api/v1/user/starred", ["namespace": "alice", "repository": "app"]), .created)
+                await server.server.flusher.flush()
+
+                let view = try await aliceAPI.get("/api/v1/repository/alice/app?includeStats=true")
+                XCTAssertEqual(view.status, .ok, view.text)
+                XCTAssertEqual(view.json["namespace"] as? String, "alice")
+                XCTAssertEqual(view.json["name"] as? String, "app")
+                XCTAssertEqual(view.json["kind"] as? String, "image")
+                XCTAssertEqual(view.json["description"] as? String, "The app")
+                XCTAssertEqual(view.json["is_public"] as? Bool, false)
+                XCTAssertEqual(view.json["is_organization"] as? Bool, false)
+                XCTAssertEqual(view.json["is_starred"] as? Bool, true)
+                XCTAssertEqual(view.json["state"] as? String, "NORMAL")
+                XCTAssertEqual(view.json["can_write"] as? Bool, true)
+                XCTAssertEqual(view.json["can_admin"] as? Bool, true)
+                XCTAssertEqual(view.json["tag_expiration_s"] as? Int, 1_209_600)
+                let tag = try XCTUnwrap((view.json["tags"] as? [String: Any])?["v1"] as? [String: Any], view.text)
+                XCTAssertEqual(tag["name"] as? String, "v1")
+                XCTAssertEqual(tag["manifest_digest"] as? String, Digest.of(manifest).description)
+                XCTAssertNotNil(tag["last_modified"] as? String)
+                XCTAssertNil(tag["expiration"])
+                let stats = try XCTUnwrap(view.json["stats"] as? [[String: Any]])
+                XCTAssertEqual(stats.count, 92)
+                XCTAssertEqual(stats.last?["date"] as? String, RepositoryActivity.day(Date()))
+                XCTAssertEqual(stats.last?["count"] as? Int, 3, "one push and two pulls today (HEAD is not a pull)")
+                XCTAssertEqual(stats.dropLast().compactMap { $0["count"] as? Int }.reduce(0, +), 0)
+
+                let withoutTags = try await aliceAPI.get("/api/v1/repository/alice/app?includeTags=false")
+                XCTAssertNil(withoutTags.json["tags"])
+                XCTAssertNil(withoutTags.json["stats"])
+
+                // A writer may write but not administer; a read-only repository is not writable; others are refused.
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app/permissions/user/bob", ["role": "write"]), .ok)
+                let bobView = try await server.quay(client, as: bob).get("/api/v1/repository/alice/app")
+                XCTAssertEqual(bobView.json["can_write"] as? Bool, true, bobView.text)
+                XCTAssertEqual(bobView.json["can_admin"] as? Bool, false)
+                XCTAssertEqual(bobView.json["is_starred"] as? Bool, false)
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app/changestate", ["state": "READ_ONLY"]), .ok)
+                let readOnly = try await aliceAPI.get("/api/v1/repository/alice/app")
+                XCTAssertEqual(readOnly.json["state"] as? String, "READ_ONLY")
+                XCTAssertEqual(readOnly.json["can_write"] as? Bool, false)
+                try await QuayClient(client: client, token: nil).get("/api/v1/repository/alice/app").assertAPIError(401, "invalid_token")
+                Self.expect(try await aliceAPI.post("/api/v1/repository/alice/app/changevisibility", ["visibility": "public"]), .ok)
+                let anonymousView = try await QuayClient(client: client, token: nil).get("/api/v1/repository/alice/app")
+                XCTAssertEqual(anonymousView.status, .ok, anonymousView.text)
+                XCTAssertEqual(anonymousView.json["can_write"] as? Bool, false)
+                XCTAssertEqual(anonymousView.json["is_public"] as? Bool, true)
+                try await aliceAPI.get("/api/v1/repository/alice/ghost").assertAPIError(404, "not_found")
             }
         }
     }

@@ -1,0 +1,69 @@
+import Foundation
+import NIOConcurrencyHelpers
+import SQLKit
+
+/// Counts pulls and pushes per repository and day, in memory, so that the hot path never writes; the
+/// server flushes the counts into `repository_action_count` every few seconds (and at shutdown), where
+/// every node's counts add up. Counts not yet flushed when a node dies are lost (seconds' worth).
+public final class RepositoryActivity: Sendable {
+    struct Key: Hashable {
+        let repositoryID: Int64
+        let day: String
+    }
+
+    private let pending = NIOLockedValueBox([Key: Int64]())
+
+    public init() {}
+
+    /// Counts one pull or push of a repository today (UTC).
+    public func record(repositoryID: Int64, at date: Date = Date()) {
+        let key = Key(repositoryID: repositoryID, day: Self.day(date))
+        pending.withLockedValue { $0[key, default: 0] += 1 }
+    }
+
+    /// Writes the counts gathered so far; on failure they are kept for the next flush.
+    public func flush(into store: MetadataStore) async throws {
+        let counts = pending.withLockedValue { counts in
+            defer { counts.removeAll() }
+            return counts
+        }
+        guard !counts.isEmpty else { return }
+        do {
+            try await store.addActionCounts(counts.map { ($0.key.repositoryID, $0.key.day, $0.value) })
+        } catch {
+            pending.withLockedValue { for (key, count) in counts { $0[key, default: 0] += count } }
+            throw error
+        }
+    }
+
+    /// `YYYY-MM-DD` in UTC.
+    public static func day(_ date: Date) -> String {
+        let components = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return String(format: "%04d-%02d-%02d", components.year!, components.month!, components.day!)
+    }
+}
+
+extension MetadataStore {
+    /// Adds counts to repositories' days (repositories deleted meanwhile are skipped).
+    func addActionCounts(_ counts: [(repositoryID: Int64, day: String, count: Int64)]) async throws {
+        try await pool.transaction { db in
+            for entry in counts {
+                try await db.raw("""
+                    INSERT INTO repository_action_count (repository_id, day, count)
+                    SELECT \(bind: entry.repositoryID), \(bind: entry.day), \(bind: entry.count)
+                    WHERE EXISTS (SELECT 1 FROM repository WHERE id = \(bind: entry.repositoryID))
+                    ON CONFLICT (repository_id, day) DO UPDATE SET count = repository_action_count.count + excluded.count
+                    """).run()
+            }
+        }
+    }
+
+    /// A repository's counts per day from `firstDay` (inclusive), as `day → count`.
+    public func actionCounts(repositoryID: Int64, from firstDay: String) async throws -> [String: Int64] {
+        struct Row: Decodable { let day: String; let count: Int64 }
+        let rows = try await all("""
+            SELECT day, count FROM repository_action_count WHERE repository_id = \(bind: repositoryID) AND day >= \(bind: firstDay)
+            """, as: Row.self)
+        return Dictionary(rows.map { ($0.day, $0.count) }, uniquingKeysWith: +)
+    }
+}
