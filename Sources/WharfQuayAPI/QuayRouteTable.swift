@@ -16,5 +16,6 @@ public enum QuayRouteTable {
             + SuperuserRoutes(services: services).routes
             + MessageRoutes(services: services).routes
             + ErrorRoutes(services: services).routes
+            + PendingRoutes.routes
     }
 }

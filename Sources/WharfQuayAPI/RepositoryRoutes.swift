@@ -18,7 +18,7 @@ struct RepositoryRoutes {
         return [
             QuayRoute(.post, "/api/v1/repository", operationID: "createRepo", summary: "Create a new repository.", scope: .repoCreate, handler: create),
             QuayRoute(.get, "/api/v1/repository", operationID: "listRepos", summary: "Fetch the list of repositories visible to the current user.",
-                      scope: .repoRead, handler: QuayRoute.notSupportedYet),
+                      scope: .repoRead, handler: list),
             QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead, handler: get),
             QuayRoute(.put, repository, operationID: "updateRepo", summary: "Update the description in the specified repository.",
                       scope: .repoWrite, handler: update),
@@ -51,6 +51,46 @@ struct RepositoryRoutes {
         let repository = try await repositories.create(namespace: namespace, name: body.repository, visibility: visibility,
                                                        description: body.description, by: call.caller.performer, refused: call.caller.refusal)
         return QuayJSON.response(.created, ["namespace": repository.namespaceName, "name": repository.name, "kind": repository.kind])
+    }
+
+    /// Repositories per page of the listing (Quay's `REPOS_PER_PAGE`).
+    static let listPage = 100
+
+    /// Quay's repository listing: `namespace`, `public` or `starred` (one at least), with `last_modified`
+    /// and `popularity` on request, 100 a page with an opaque `next_page` token. A caller sees public
+    /// repositories (with `public=true`), its own namespace and its grants; its token needs `repo:read`
+    /// for the latter.
+    @Sendable func list(_ call: QuayRequest) async throws -> Response {
+        let identity = call.caller.identity
+        let namespaceName = call.query("namespace")
+        let starred = call.flag("starred", default: false), includePublic = call.flag("public", default: false)
+        guard namespaceName != nil || starred || includePublic else {
+            throw QuayAPIError.invalidRequest("namespace, starred or public are required for this API call")
+        }
+        if starred, identity.isAnonymous { throw QuayAPIError.invalidRequest("You must be signed in to list starred repositories") }
+        var namespaceID: Int64?
+        if let namespaceName {
+            guard let namespace = try await services.store.account(named: namespaceName) else {
+                return QuayJSON.response(.ok, ["repositories": [Any]()])
+            }
+            namespaceID = namespace.id
+        }
+        let reads = identity.repositoryRoleCap != nil
+        let filter = RepositoryListFilter(viewerID: reads ? identity.account?.id : nil, includePublic: includePublic,
+                                          everything: services.permissions.bypassesChecks(identity), namespaceID: namespaceID, starredOnly: starred)
+        let after = Int64(PageToken.offset(call.query("next_page")))
+        let rows = try await services.store.listRepositories(filter, afterID: after, limit: Self.listPage + 1)
+        let withLastModified = call.flag("last_modified", default: false), withPopularity = call.flag("popularity", default: false)
+        var body: [String: Any] = ["repositories": rows.prefix(Self.listPage).map { row in
+            var entry: [String: Any] = ["namespace": row.namespace, "name": row.name, "description": row.description.orNull,
+                                        "is_public": row.visibility == .public, "kind": row.kind, "state": RepositoryService.name(of: row.state)]
+            if !identity.isAnonymous { entry["is_starred"] = row.starred != 0 }
+            if withLastModified { entry["last_modified"] = row.lastModifiedMs.map { $0 / 1000 }.orNull }
+            if withPopularity { entry["popularity"] = Double(row.popularity) }
+            return entry
+        }]
+        if rows.count > Self.listPage, let last = rows.prefix(Self.listPage).last { body["next_page"] = PageToken.encode(offset: Int(last.id)) }
+        return QuayJSON.response(.ok, body)
     }
 
     /// Days of pull and push counts in `stats` (Quay: 92, zero-filled).

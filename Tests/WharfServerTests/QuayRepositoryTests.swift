@@ -119,8 +119,9 @@ final class QuayRepositoryTests: XCTestCase {
                 Self.expect(try await client.execute(uri: "/v2/alice/app/blobs/uploads/", method: .post, headers: Auth.alice), .accepted)
 
                 // Not served yet: a clear 501, and the more specific routes are not swallowed by `{repository}`.
-                let list = try await aliceAPI.get("/api/v1/repository?namespace=alice")
-                XCTAssertEqual(list.status, .notImplemented, list.text)
+                let tags = try await aliceAPI.get("/api/v1/repository/alice/app/tag/")
+                XCTAssertEqual(tags.status, .notImplemented, tags.text)
+                XCTAssertEqual(tags.json["message"] as? String, "GET /api/v1/repository/alice/app/tag/ is not supported by Wharf yet")
                 Self.expect(try await aliceAPI.get("/api/v1/repository/alice/app/permissions/user/"), .ok)
 
                 // Delete: admins only; the repository is gone from the registry; deleting again is harmless.
@@ -201,6 +202,93 @@ final class QuayRepositoryTests: XCTestCase {
                 XCTAssertEqual(anonymousView.json["can_write"] as? Bool, false)
                 XCTAssertEqual(anonymousView.json["is_public"] as? Bool, true)
                 try await aliceAPI.get("/api/v1/repository/alice/ghost").assertAPIError(404, "not_found")
+            }
+        }
+    }
+
+    /// `GET /repository`: what each caller sees, the optional fields, and pages of 100 walked to the end.
+    func testRepositoryList() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            let bob = try await server.user("bob")
+            try await server.run { client in
+                let store = server.server.store
+                let aliceAPI = try await server.quay(client, as: alice)
+                let bobAPI = try await server.quay(client, as: bob)
+                let anonymous = QuayClient(client: client, token: nil)
+                _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/app", tag: "v1")
+                _ = try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: Auth.alice)
+                await server.server.flusher.flush()
+                Self.expect(try await aliceAPI.post("/api/v1/repository", ["repository": "open", "visibility": "public", "description": "o"]), .created)
+                Self.expect(try await aliceAPI.post("/api/v1/repository", ["repository": "shared", "visibility": "private", "description": ""]), .created)
+                Self.expect(try await aliceAPI.put("/api/v1/repository/alice/shared/permissions/user/bob", ["role": "read"]), .ok)
+                Self.expect(try await aliceAPI.post("/api/v1/user/starred", ["namespace": "alice", "repository": "open"]), .created)
+
+                try await aliceAPI.get("/api/v1/repository").assertAPIError(400, "invalid_request")
+                try await anonymous.get("/api/v1/repository?starred=true").assertAPIError(400, "invalid_request")
+
+                func names(_ response: TestResponse) -> [String] {
+                    (response.json["repositories"] as? [[String: Any]] ?? []).compactMap { entry in
+                        (entry["namespace"] as? String).map { "\($0)/\(entry["name"] as? String ?? "")" }
+                    }
+                }
+                let own = try await aliceAPI.get("/api/v1/repository?namespace=alice&last_modified=true&popularity=true")
+                XCTAssertEqual(own.status, .ok, own.text)
+                XCTAssertEqual(names(own), ["alice/app", "alice/open", "alice/shared"])
+                let app = try XCTUnwrap((own.json["repositories"] as? [[String: Any]])?.first)
+                XCTAssertEqual(app["is_public"] as? Bool, false)
+                XCTAssertEqual(app["kind"] as? String, "image")
+                XCTAssertEqual(app["state"] as? String, "NORMAL")
+                XCTAssertEqual(app["is_starred"] as? Bool, false)
+                XCTAssertEqual(app["popularity"] as? Double, 2, "one push and one pull this week")
+                let lastModified = try XCTUnwrap(app["last_modified"] as? Int)
+                XCTAssertLessThanOrEqual(abs(lastModified - Int(Date().timeIntervalSince1970)), 120)
+                let open = try XCTUnwrap((own.json["repositories"] as? [[String: Any]])?[1])
+                XCTAssertTrue(open["last_modified"] is NSNull, "no tag yet")
+                XCTAssertEqual(open["is_starred"] as? Bool, true)
+                XCTAssertNil(own.json["next_page"])
+                let plain = try await aliceAPI.get("/api/v1/repository?namespace=alice")
+                XCTAssertNil((plain.json["repositories"] as? [[String: Any]])?.first?["popularity"])
+                XCTAssertNil((plain.json["repositories"] as? [[String: Any]])?.first?["last_modified"])
+
+                let listed1 = try await bobAPI.get("/api/v1/repository?namespace=alice")
+
+                XCTAssertEqual(names(listed1), ["alice/shared"])
+                let listed2 = try await bobAPI.get("/api/v1/repository?namespace=alice&public=true")
+                XCTAssertEqual(names(listed2), ["alice/open", "alice/shared"])
+                let listed3 = try await anonymous.get("/api/v1/repository?namespace=alice")
+                XCTAssertEqual(names(listed3), [], "anonymous callers see public ones only with public=true")
+                let listed4 = try await anonymous.get("/api/v1/repository?public=true")
+                XCTAssertEqual(names(listed4), ["alice/open"])
+                let listed5 = try await aliceAPI.get("/api/v1/repository?starred=true")
+                XCTAssertEqual(names(listed5), ["alice/open"])
+                let userRead = try await server.quay(client, as: alice, scopes: [.userRead])
+                let listed6 = try await userRead.get("/api/v1/repository?namespace=alice")
+                XCTAssertEqual(names(listed6), [], "without repo:read only public ones")
+                let listed7 = try await aliceAPI.get("/api/v1/repository?namespace=ghost")
+                XCTAssertEqual(names(listed7), [])
+
+                // 205 more repositories: pages of 100, then 100, then 8, with next_page tokens between them.
+                for index in 0..<205 {
+                    _ = try await store.createRepository(namespaceID: alice.id, name: String(format: "bulk%03d", index), visibility: .private,
+                                                         creatorID: alice.id)
+                }
+                var seen: [String] = []
+                var pages: [Int] = []
+                var next: String?
+                repeat {
+                    let query = "/api/v1/repository?namespace=alice" + (next.map { "&next_page=\($0)" } ?? "")
+                    let page = try await aliceAPI.get(query)
+                    XCTAssertEqual(page.status, .ok, page.text)
+                    pages.append(names(page).count)
+                    seen += names(page)
+                    next = page.json["next_page"] as? String
+                } while next != nil && pages.count < 10
+                XCTAssertEqual(pages, [100, 100, 8])
+                XCTAssertEqual(Set(seen).count, 208)
+                let garbage = try await aliceAPI.get("/api/v1/repository?namespace=alice&next_page=not-a-token")
+                XCTAssertEqual(names(garbage).first, "alice/app", "an unreadable token means the first page")
             }
         }
     }

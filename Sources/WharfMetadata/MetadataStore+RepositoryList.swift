@@ -1,0 +1,95 @@
+import Foundation
+import SQLKit
+
+/// Which repositories a listing shows.
+public struct RepositoryListFilter: Sendable {
+    /// The caller, whose own namespace and grants (direct, team, org-admin) are visible; nil: anonymous.
+    public var viewerID: Int64?
+    /// Include every public repository.
+    public var includePublic: Bool
+    /// Every repository is visible (superusers with full access).
+    public var everything: Bool
+    /// Only repositories of this namespace.
+    public var namespaceID: Int64?
+    /// Only repositories the viewer starred.
+    public var starredOnly: Bool
+
+    public init(viewerID: Int64?, includePublic: Bool, everything: Bool, namespaceID: Int64?, starredOnly: Bool) {
+        self.viewerID = viewerID
+        self.includePublic = includePublic
+        self.everything = everything
+        self.namespaceID = namespaceID
+        self.starredOnly = starredOnly
+    }
+}
+
+/// A repository as the listing shows it.
+public struct RepositoryListEntry: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let namespace: String
+    public let name: String
+    public let description: String?
+    public let visibility: Visibility
+    public let kind: String
+    public let state: RepositoryState
+    public let starred: Int
+    /// When its newest alive tag was set (ms), if it has one.
+    public let lastModifiedMs: Int64?
+    /// Pulls and pushes over the last seven days.
+    public let popularity: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, namespace, name, description, visibility, kind, state, starred, popularity
+        case lastModifiedMs = "last_modified_ms"
+    }
+}
+
+extension MetadataStore {
+    /// A page of the repositories `filter` selects, in id order after `afterID`.
+    public func listRepositories(_ filter: RepositoryListFilter, afterID: Int64, limit: Int) async throws -> [RepositoryListEntry] {
+        let viewer = filter.viewerID ?? -1
+        var visible: [SQLQueryString] = []
+        if filter.everything { visible.append("TRUE") }
+        if filter.includePublic { visible.append("r.visibility = 'public'") }
+        if filter.viewerID != nil {
+            visible.append("""
+                r.namespace_id = \(bind: viewer)
+                OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: viewer))
+                OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
+                           WHERE p.repository_id = r.id AND m.account_id = \(bind: viewer))
+                OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
+                           WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: viewer))
+                """)
+        }
+        guard !visible.isEmpty else { return [] }
+        var conditions: [SQLQueryString] = ["r.state <> 3", "r.id > \(bind: afterID)"]
+        conditions.append("(" + visible.map { "(" + $0 + ")" }.joined(separator: " OR ") + ")")
+        if let namespace = filter.namespaceID { conditions.append("r.namespace_id = \(bind: namespace)") }
+        if filter.starredOnly {
+            conditions.append("EXISTS (SELECT 1 FROM star s WHERE s.repository_id = r.id AND s.account_id = \(bind: viewer))")
+        }
+        let weekAgo = RepositoryActivity.day(Date().addingTimeInterval(-6 * 86_400))
+        let now = Self.nowMs()
+        return try await all("""
+            SELECT r.id, a.username AS namespace, r.name, r.description, r.visibility, r.kind, r.state,
+                   CASE WHEN EXISTS (SELECT 1 FROM star s WHERE s.repository_id = r.id AND s.account_id = \(bind: viewer)) THEN 1 ELSE 0 END AS starred,
+                   (SELECT MAX(t.lifetime_start_ms) FROM tag t WHERE t.repository_id = r.id AND t.hidden = FALSE AND \(Self.alive(now))) AS last_modified_ms,
+                   CAST((SELECT COALESCE(SUM(c.count), 0) FROM repository_action_count c WHERE c.repository_id = r.id AND c.day >= \(bind: weekAgo)) AS BIGINT) AS popularity
+            FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY r.id LIMIT \(bind: limit)
+            """, as: RepositoryListEntry.self)
+    }
+}
+
+extension Array where Element == SQLQueryString {
+    /// The fragments joined by `separator`.
+    func joined(separator: String) -> SQLQueryString {
+        var result: SQLQueryString = ""
+        for (index, fragment) in enumerated() {
+            if index > 0 { result.appendLiteral(separator) }
+            result.appendInterpolation(fragment)
+        }
+        return result
+    }
+}
