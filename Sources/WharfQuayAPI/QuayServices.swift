@@ -15,6 +15,7 @@ public struct QuayServices: Sendable {
     public let teams: TeamService
     public let robots: RobotService
     public let appTokens: AppTokenService
+    public let repositories: RepositoryService
     public let repositoryPermissions: RepositoryPermissionService
     public let prototypes: PrototypeService
     public let oauth: OAuthService
@@ -33,6 +34,7 @@ public struct QuayServices: Sendable {
         teams = TeamService(store: store, audit: audit, requireInvite: settings.mailing && settings.requireTeamInvite)
         robots = RobotService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)
         appTokens = AppTokenService(store: store, sealer: sealer, audit: audit, authenticator: authenticator, lifetime: settings.appTokenLifetime)
+        repositories = RepositoryService(store: store, permissions: permissions, audit: audit)
         repositoryPermissions = RepositoryPermissionService(store: store, audit: audit)
         prototypes = PrototypeService(store: store, audit: audit)
         oauth = OAuthService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)

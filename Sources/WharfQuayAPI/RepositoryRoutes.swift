@@ -9,9 +9,7 @@ import WharfMetadata
 struct RepositoryRoutes {
     let services: QuayServices
     var access: RepositoryAccess { RepositoryAccess(services: services) }
-    var repositories: RepositoryService {
-        RepositoryService(store: services.store, permissions: services.permissions, audit: services.audit)
-    }
+    var repositories: RepositoryService { services.repositories }
 
     var routes: [QuayRoute] {
         let repository = "/api/v1/repository/{repository}"
