@@ -140,30 +140,67 @@ public struct FilesystemBlobStore: BlobStore {
         guard fd >= 0 else { throw errno == ENOENT ? BlobStoreError.notFound : BlobStoreError.io("open", errno: errno) }
         let reader = FileChunkReader(file: FileDescriptorBox(fd), offset: range?.lowerBound ?? 0,
                                      end: range.map { $0.upperBound + 1 } ?? Int64.max, chunkSize: chunkSize)
-        return BlobByteStream(next: { try reader.next() })
+        return BlobByteStream(next: { try await reader.next() })
     }
 }
 
 /// Reads a file chunk by chunk with `pread`. The stream that owns it calls `next` one call at a time.
+///
+/// Chunks are read into a ring of a few buffers, and a buffer is reused only once the consumer has let go
+/// of it (its storage is uniquely owned again). That paces the reader to the network: the response writer
+/// hands buffers to the event loop before the socket has taken them, and on a busy machine a reader
+/// allocating a fresh chunk each time ran tens of MiB ahead of the socket. A consumer that keeps its
+/// buffers is not blocked: after `patience` the reader gives the slot a fresh buffer and goes on.
 final class FileChunkReader: @unchecked Sendable {
     private let file: FileDescriptorBox
     private var offset: Int64
     private let end: Int64
     private let chunkSize: Int
+    private var ring: [ByteBuffer?]
+    private var slot = 0
     private let allocator = ByteBufferAllocator()
+
+    static let ringSize = 4
+    static let patience: Duration = .milliseconds(100)
 
     init(file: FileDescriptorBox, offset: Int64, end: Int64, chunkSize: Int) {
         self.file = file
         self.offset = offset
         self.end = end
         self.chunkSize = chunkSize
+        self.ring = Array(repeating: nil, count: Self.ringSize)
     }
 
     /// The next chunk, or nil at the end of the range or file.
-    func next() throws -> ByteBuffer? {
+    func next() async throws -> ByteBuffer? {
         guard offset < end else { file.close(); return nil }
         let want = Int(min(Int64(chunkSize), end - offset))
-        var buffer = allocator.buffer(capacity: want)
+        var pause: Duration = .microseconds(20)
+        var waited: Duration = .zero
+        while true {
+            var buffer = ring[slot] ?? allocator.buffer(capacity: want)
+            ring[slot] = nil
+            let count = try buffer.modifyIfUniquelyOwned { buffer in try fill(&buffer, count: want) }
+            ring[slot] = buffer
+            if let count {
+                if count == 0 { file.close(); return nil }
+                offset += Int64(count)
+                slot = (slot + 1) % Self.ringSize
+                return buffer
+            }
+            if waited >= Self.patience {
+                ring[slot] = nil
+                continue
+            }
+            try await Task.sleep(for: pause)
+            waited += pause
+            pause = min(pause * 2, .milliseconds(2))
+        }
+    }
+
+    /// Reads up to `count` bytes at the current offset into `buffer`, replacing its contents.
+    private func fill(_ buffer: inout ByteBuffer, count want: Int) throws -> Int {
+        buffer.clear(minimumCapacity: want)
         let position = offset
         var failure: Int32 = 0
         let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
@@ -172,9 +209,7 @@ final class FileChunkReader: @unchecked Sendable {
             return max(read, 0)
         }
         if failure != 0 { file.close(); throw BlobStoreError.io("read", errno: failure) }
-        if count == 0 { file.close(); return nil }
-        offset += Int64(count)
-        return buffer
+        return count
     }
 }
 

@@ -309,6 +309,28 @@ final class FilesystemBlobStoreTests: XCTestCase {
         XCTAssertEqual(hasher.finalize(), digest)
     }
 
+    func testReaderReusesTheBuffersItsConsumerLetGoOf() async throws {
+        let content = bytes(10 * (1 << 20) + 5, seed: 3)
+        let digest = try await put(content)
+        var storages = Set<Int>()
+        var hasher = DigestHasher()
+        for try await buffer in try await store.read(digest, range: nil) {
+            storages.insert(buffer.withVeryUnsafeBytes { Int(bitPattern: $0.baseAddress) })
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        }
+        XCTAssertEqual(hasher.finalize(), digest)
+        XCTAssertLessThanOrEqual(storages.count, FileChunkReader.ringSize, "11 chunks should fit in the reader's ring")
+    }
+
+    func testConsumerKeepingEveryChunkStillGetsTheWholeBlob() async throws {
+        let content = bytes(FileChunkReader.ringSize * (1 << 20) + 2 * (1 << 20) + 9, seed: 5)
+        let digest = try await put(content)
+        var kept = [ByteBuffer]()
+        for try await buffer in try await store.read(digest, range: nil) { kept.append(buffer) }
+        XCTAssertEqual(kept.count, FileChunkReader.ringSize + 3)
+        XCTAssertEqual(kept.flatMap { Array($0.readableBytesView) }, content)
+    }
+
     func testAbandonedStreamDoesNotBreakTheStore() async throws {
         let content = bytes(3 * (1 << 20))
         let digest = try await put(content)
