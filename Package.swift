@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "WharfQuayAPI", dependencies: [
-            "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "WharfServer", dependencies: [

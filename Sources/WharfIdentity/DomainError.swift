@@ -7,4 +7,6 @@ public enum DomainError: Error, Sendable, Equatable {
     case rejected(String)
     /// The thing asked for does not exist (Quay: ApiError `not_found`, 404).
     case notFound
+    /// The target cannot change in its current state, e.g. a read-only repository (Quay: 503 `{"message"}`).
+    case unavailable(String)
 }

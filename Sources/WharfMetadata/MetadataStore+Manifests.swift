@@ -101,22 +101,30 @@ extension MetadataStore {
                 VALUES (\(bind: record.id), \(bind: childID), \(bind: manifest.repositoryId))
                 """).run()
         }
+        for (key, value) in manifest.labels.sorted(by: { $0.key < $1.key }) {
+            _ = try await insertLabel(manifestID: record.id, repositoryID: manifest.repositoryId, key: key, value: value,
+                                      mediaType: "text/plain", sourceType: "manifest", db: db)
+        }
         return record
     }
 
-    /// Ends the alive row of tag `name` and opens a new one pointing at `manifestID` (the time machine keeps the old row).
-    func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, now: Int64, db: any SQLDatabase) async throws {
+    /// Ends the alive row of tag `name` and opens a new one pointing at `manifestID` (the time machine keeps
+    /// the old row). The new row ends when the manifest's `quay.expires-after` label says, unless it is a
+    /// `reversion` (a restore through the time machine).
+    func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, now: Int64, reversion: Bool = false,
+                     db: any SQLDatabase) async throws {
         let current = try await db.raw("""
             SELECT t.id, t.manifest_id FROM tag t
             WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
             """).first()
-        if let current, try current.decode(column: "manifest_id", as: Int64?.self) == manifestID {
+        if !reversion, let current, try current.decode(column: "manifest_id", as: Int64?.self) == manifestID {
             return
         }
         try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
+        let end = reversion ? nil : try await labelledEnd(manifestID: manifestID, start: now, db: db)
         try await db.raw("""
-            INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
-            VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), NULL, FALSE)
+            INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden, reversion)
+            VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), \(bind: end), FALSE, \(bind: reversion))
             """).run()
     }
 

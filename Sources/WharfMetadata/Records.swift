@@ -168,10 +168,12 @@ public struct NewManifest: Sendable {
     public let layersSize: Int64
     public let blobDigests: [String]
     public let childDigests: [String]
+    /// The labels of the image config, stored with the manifest (source `manifest`).
+    public let labels: [String: String]
 
     public init(repositoryId: Int64, digest: String, mediaType: String, bytes: String, size: Int64,
                 configMediaType: String?, artifactType: String?, subjectDigest: String?, annotationsJson: String?,
-                layersSize: Int64, blobDigests: [String], childDigests: [String]) {
+                layersSize: Int64, blobDigests: [String], childDigests: [String], labels: [String: String] = [:]) {
         self.repositoryId = repositoryId
         self.digest = digest
         self.mediaType = mediaType
@@ -184,6 +186,7 @@ public struct NewManifest: Sendable {
         self.layersSize = layersSize
         self.blobDigests = blobDigests
         self.childDigests = childDigests
+        self.labels = labels
     }
 }
 

@@ -171,6 +171,12 @@ enum Schema {
         loginThrottleMigration,
         messagesMigration,
         activityMigration,
+        tagHistoryMigration,
+    ]
+
+    /// Tag history listed newest first per repository.
+    static let tagHistoryMigration: [String] = [
+        "CREATE INDEX tag_repository_start ON tag (repository_id, lifetime_start_ms)",
     ]
 
     /// Pulls and pushes per repository and day (popularity and statistics).

@@ -65,6 +65,7 @@ public struct QuayAPIError: Error, Sendable {
         case .invalidRequest(let message): self = .invalidRequest(message)
         case .rejected(let message): self = .message(400, message)
         case .notFound: self = .notFound
+        case .unavailable(let message): self = .message(503, message)
         }
     }
 

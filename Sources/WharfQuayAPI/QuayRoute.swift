@@ -92,6 +92,13 @@ public struct QuayRequest: Sendable {
     /// A query parameter.
     public func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
 
+    /// An integer query parameter, nil when absent; anything else is refused as Flask's reqparse does.
+    public func integer(_ name: String) throws -> Int? {
+        guard let text = query(name) else { return nil }
+        guard let value = Int(text) else { throw QuayAPIError.message(400, "\(name): invalid literal for int() with base 10: '\(text)'") }
+        return value
+    }
+
     /// A boolean query parameter (`true`/`false`, `1`/`0`), `defaultValue` when absent.
     public func flag(_ name: String, default defaultValue: Bool) -> Bool {
         guard let value = query(name)?.lowercased() else { return defaultValue }

@@ -11,11 +11,14 @@ public enum QuayRouteTable {
             + TeamRoutes(services: services).routes
             + RobotRoutes(services: services).routes
             + RepositoryRoutes(services: services).routes
+            + TagRoutes(services: services).routes
+            + ManifestRoutes(services: services).routes
             + RepositoryPermissionRoutes(services: services).routes
             + PrototypeRoutes(services: services).routes
             + SuperuserRoutes(services: services).routes
             + MessageRoutes(services: services).routes
             + ErrorRoutes(services: services).routes
+            + RetiredRoutes(services: services).routes
             + PendingRoutes.routes
     }
 }

@@ -2,11 +2,14 @@ import Foundation
 import Logging
 import WharfIdentity
 import WharfMetadata
+import WharfStorage
 
 /// Everything the Quay API's routes use: the store, the identity services and the settings that change
 /// what the API answers. Built once by the server.
 public struct QuayServices: Sendable {
     public let store: MetadataStore
+    /// Blob storage, read for image configs (labels and layer history).
+    public let blobs: any BlobStore
     public let authenticator: Authenticator
     public let permissions: PermissionResolver
     public let audit: AuditLog
@@ -16,14 +19,17 @@ public struct QuayServices: Sendable {
     public let robots: RobotService
     public let appTokens: AppTokenService
     public let repositories: RepositoryService
+    public let tags: TagService
+    public let labels: LabelService
     public let repositoryPermissions: RepositoryPermissionService
     public let prototypes: PrototypeService
     public let oauth: OAuthService
     public let sessions: SessionService
     public let settings: QuaySettings
 
-    public init(store: MetadataStore, authenticator: Authenticator, sealer: SecretSealer, settings: QuaySettings, logger: Logger) {
+    public init(store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator, sealer: SecretSealer, settings: QuaySettings, logger: Logger) {
         self.store = store
+        self.blobs = blobs
         self.authenticator = authenticator
         self.settings = settings
         permissions = PermissionResolver(store: store, superusersFullAccess: settings.superusersFullAccess)
@@ -35,6 +41,8 @@ public struct QuayServices: Sendable {
         robots = RobotService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)
         appTokens = AppTokenService(store: store, sealer: sealer, audit: audit, authenticator: authenticator, lifetime: settings.appTokenLifetime)
         repositories = RepositoryService(store: store, permissions: permissions, audit: audit)
+        tags = TagService(store: store, audit: audit)
+        labels = LabelService(store: store, audit: audit)
         repositoryPermissions = RepositoryPermissionService(store: store, audit: audit)
         prototypes = PrototypeService(store: store, audit: audit)
         oauth = OAuthService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)

@@ -78,7 +78,7 @@ struct RobotRoutes {
     func list(_ call: QuayRequest, owner: Owner) async throws -> Response {
         let includeToken = owner.administers && call.flag("token", default: true)
         let includePermissions = owner.administers && call.flag("permissions", default: false)
-        let limit = call.query("limit").flatMap(Int.init).map { max(1, $0) }
+        let limit = try call.integer("limit").map { max(1, $0) }
         var robots: [[String: Any]] = []
         for robot in try await services.store.robots(ownerID: owner.account.id, limit: limit) {
             var entry = view(robot, token: includeToken ? services.robots.token(of: robot) : nil)

@@ -32,7 +32,7 @@ struct SuperuserRoutes {
 
     @Sendable func listUsers(_ call: QuayRequest) async throws -> Response {
         try requireSuperuser(call)
-        let limit = min(100, max(1, call.query("limit").flatMap(Int.init) ?? 100))
+        let limit = min(100, max(1, try call.integer("limit") ?? 100))
         let offset = PageToken.offset(call.query("next_page"))
         let page = try await services.store.users(offset: offset, limit: limit + 1, enabledOnly: !call.flag("disabled", default: true))
         var body: [String: Any] = ["users": page.prefix(limit).map(userView)]

@@ -119,7 +119,8 @@ extension RegistryHandler {
             repositoryId: repository.id, digest: digest.description, mediaType: parsed.mediaType, bytes: text,
             size: Int64(bytes.count), configMediaType: parsed.configMediaType, artifactType: parsed.artifactType,
             subjectDigest: parsed.subject?.digest, annotationsJson: annotations, layersSize: parsed.layersSize,
-            blobDigests: parsed.blobs.map(\.digest), childDigests: parsed.children.map(\.digest))
+            blobDigests: parsed.blobs.map(\.digest), childDigests: parsed.children.map(\.digest),
+            labels: try await configLabels(parsed))
         do {
             _ = try await store.putManifest(manifest, target: target)
         } catch ManifestStoreError.missingBlobs(let missing) {
@@ -133,6 +134,14 @@ extension RegistryHandler {
         if let subject = parsed.subject { headers[.ociSubject] = subject.digest }
         activity.record(repositoryID: repository.id)
         return Responses.empty(.created, headers: headers)
+    }
+
+    /// The labels of an image manifest's config (`quay.expires-after` among them), read from the config
+    /// blob; empty for other manifests or when the blob is not an image config.
+    private func configLabels(_ parsed: ParsedManifest) async throws -> [String: String] {
+        guard let mediaType = parsed.configMediaType, ImageConfig.mediaTypes.contains(mediaType),
+              let config = parsed.blobs.first.flatMap({ Digest($0.digest) }) else { return [:] }
+        return try await blobs.imageConfig(config)?.labels ?? [:]
     }
 
     private var manifestTooLarge: RegistryError {

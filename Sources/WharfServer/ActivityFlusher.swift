@@ -12,12 +12,14 @@ public struct ActivityFlusher: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
+            while true {
                 try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
                 await flush()
             }
         }
-        await flush()
+        // The last flush runs outside this (cancelled) task, so that cancellation does not abort its writes.
+        await Task { await flush() }.value
     }
 
     /// Writes the counts now.

@@ -46,7 +46,7 @@ public struct WharfServer: Sendable {
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
                                     mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
                                     appTokenLifetime: configuration.appTokenLifetime)
-        let services = QuayServices(store: store, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
+        let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
                                        permissions: services.permissions, audit: services.audit, tokens: tokens, activity: activity,
                                        logger: logger)

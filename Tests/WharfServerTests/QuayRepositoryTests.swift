@@ -119,9 +119,9 @@ final class QuayRepositoryTests: XCTestCase {
                 Self.expect(try await client.execute(uri: "/v2/alice/app/blobs/uploads/", method: .post, headers: Auth.alice), .accepted)
 
                 // Not served yet: a clear 501, and the more specific routes are not swallowed by `{repository}`.
-                let tags = try await aliceAPI.get("/api/v1/repository/alice/app/tag/")
-                XCTAssertEqual(tags.status, .notImplemented, tags.text)
-                XCTAssertEqual(tags.json["message"] as? String, "GET /api/v1/repository/alice/app/tag/ is not supported by Wharf yet")
+                let notifications = try await aliceAPI.get("/api/v1/repository/alice/app/notification/")
+                XCTAssertEqual(notifications.status, .notImplemented, notifications.text)
+                XCTAssertEqual(notifications.json["message"] as? String, "GET /api/v1/repository/alice/app/notification/ is not supported by Wharf yet")
                 Self.expect(try await aliceAPI.get("/api/v1/repository/alice/app/permissions/user/"), .ok)
 
                 // Delete: admins only; the repository is gone from the registry; deleting again is harmless.

@@ -1,0 +1,186 @@
+import Foundation
+import SQLKit
+import WharfOCI
+
+/// A row of a repository's tag history: one lifetime of a tag name pointing at one manifest.
+public struct TagHistoryRow: Sendable, Equatable, Decodable {
+    public let id: Int64
+    public let name: String
+    public let manifestID: Int64
+    public let manifestDigest: String
+    public let mediaType: String
+    public let layersSize: Int64
+    public let startMs: Int64
+    public let endMs: Int64?
+    public let reversion: Bool
+    public let immutable: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, reversion, immutable
+        case manifestID = "manifest_id"
+        case manifestDigest = "digest"
+        case mediaType = "media_type"
+        case layersSize = "layers_size"
+        case startMs = "lifetime_start_ms"
+        case endMs = "lifetime_end_ms"
+    }
+
+    /// Whether the row is alive at `now` (not ended, or ending in the future).
+    public func isAlive(at now: Int64) -> Bool { endMs.map { $0 > now } ?? true }
+}
+
+/// Which rows of a tag history to list.
+public struct TagHistoryQuery: Sendable {
+    public enum NameFilter: Sendable, Equatable {
+        case any
+        case equals(String)
+        case contains(String)
+    }
+
+    public var name: NameFilter
+    public var onlyActive: Bool
+    /// The namespace's time-machine window: rows ended longer ago than this are gone for good.
+    public var windowSeconds: Int64
+    public var offset: Int
+    public var limit: Int
+
+    public init(name: NameFilter = .any, onlyActive: Bool = false, windowSeconds: Int64, offset: Int = 0, limit: Int) {
+        self.name = name
+        self.onlyActive = onlyActive
+        self.windowSeconds = windowSeconds
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+/// How moving a tag went.
+public enum TagMove: Sendable, Equatable {
+    /// The tag did not exist (or had ended) and now points at the manifest.
+    case created
+    /// The tag pointed at `from` and now points at the manifest.
+    case moved(from: String)
+    /// The tag already pointed at the manifest.
+    case unchanged
+}
+
+extension MetadataStore {
+    /// The label key whose value (`2w`, `12h`, …) sets the expiration of tags pointing at the manifest.
+    public static let expiresAfterLabel = "quay.expires-after"
+
+    static let tagHistoryColumns: SQLQueryString = """
+        t.id, t.name, t.manifest_id, m.digest, m.media_type, m.layers_size, t.lifetime_start_ms, t.lifetime_end_ms, t.reversion, t.immutable
+        """
+
+    /// The visible history rows of a repository, newest first (`lifetime_start_ms DESC, name`), without the
+    /// rows that ended before the time-machine window.
+    public func tagHistory(repositoryID: Int64, _ query: TagHistoryQuery) async throws -> [TagHistoryRow] {
+        let now = Self.nowMs()
+        let horizon = now - query.windowSeconds * 1000
+        let nameFilter: SQLQueryString
+        switch query.name {
+        case .any: nameFilter = ""
+        case .equals(let name): nameFilter = "AND t.name = \(bind: name)"
+        case .contains(let text):
+            let like: SQLQueryString = pool.engine == .postgres ? "ILIKE" : "LIKE"
+            nameFilter = "AND t.name \(like) \(bind: "%" + Self.escapeLike(text) + "%") ESCAPE '\\'"
+        }
+        let lifetime: SQLQueryString = query.onlyActive
+            ? "AND \(Self.alive(now))"
+            : "AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))"
+        return try await all("""
+            SELECT \(Self.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE \(lifetime) \(nameFilter)
+            ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)
+            """, as: TagHistoryRow.self)
+    }
+
+    /// `text` with the `LIKE` wildcards escaped.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    /// The child manifest digests of each of `manifestIDs` (for manifest lists).
+    public func childDigests(of manifestIDs: [Int64]) async throws -> [Int64: [String]] {
+        guard !manifestIDs.isEmpty else { return [:] }
+        struct Row: Decodable { let manifest_id: Int64; let digest: String }
+        let rows = try await all("""
+            SELECT c.manifest_id, m.digest FROM manifest_child c JOIN manifest m ON m.id = c.child_manifest_id
+            WHERE c.manifest_id IN (\(SQLList(manifestIDs.map { SQLBind($0) }))) ORDER BY m.digest
+            """, as: Row.self)
+        return Dictionary(grouping: rows, by: \.manifest_id).mapValues { $0.map(\.digest) }
+    }
+
+    /// The alive, visible row of tag `name`.
+    public func aliveTag(repositoryID: Int64, name: String) async throws -> TagHistoryRow? {
+        try await first("""
+            SELECT \(Self.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            """, as: TagHistoryRow.self)
+    }
+
+    /// Sets when the alive row `tag` ends, if it has not changed meanwhile. False when it has.
+    public func setTagEnd(_ tag: TagHistoryRow, to endMs: Int64?) async throws -> Bool {
+        try await pool.transaction { db in
+            let previous: SQLQueryString = tag.endMs.map { "lifetime_end_ms = \(bind: $0)" } ?? "lifetime_end_ms IS NULL"
+            let updated = try await db.raw("""
+                UPDATE tag SET lifetime_end_ms = \(bind: endMs) WHERE id = \(bind: tag.id) AND \(previous) RETURNING id
+                """).first()
+            return updated != nil
+        }
+    }
+
+    /// Points tag `name` at `manifestID`, keeping the old row in the history. A `reversion` (a restore)
+    /// is marked as such and ignores the manifest's expiration label; any other new row ends when the
+    /// label says.
+    public func moveTag(repositoryID: Int64, name: String, manifestID: Int64, reversion: Bool) async throws -> TagMove {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            if pool.engine == .postgres {
+                try await db.raw("SELECT id FROM repository WHERE id = \(bind: repositoryID) FOR UPDATE").run()
+            }
+            let current = try await db.raw("""
+                SELECT m.digest, t.manifest_id FROM tag t JOIN manifest m ON m.id = t.manifest_id
+                WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
+                """).first()
+            let currentDigest = try current?.decode(column: "digest", as: String.self)
+            if try current?.decode(column: "manifest_id", as: Int64.self) == manifestID, !reversion { return .unchanged }
+            try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, now: now, reversion: reversion, db: db)
+            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            return currentDigest.map { .moved(from: $0) } ?? .created
+        }
+    }
+
+    /// A manifest of the repository that a tag may be restored to: reachable now, or pointed at by a tag
+    /// row that ended within the time-machine window.
+    public func restorableManifest(repositoryID: Int64, digest: String, windowSeconds: Int64) async throws -> ManifestRecord? {
+        if let reachable = try await reachableManifest(repositoryID: repositoryID, digest: digest) { return reachable }
+        let horizon = Self.nowMs() - windowSeconds * 1000
+        return try await first("""
+            SELECT \(Self.manifestColumns) FROM manifest m
+            WHERE m.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest)
+            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND t.lifetime_end_ms > \(bind: horizon))
+            """, as: ManifestRecord.self)
+    }
+
+    /// Makes every alive, visible tag pointing at the manifest end `seconds` after it started
+    /// (what the `quay.expires-after` label does).
+    public func expireTags(ofManifest manifestID: Int64, secondsAfterStart seconds: Int64) async throws {
+        try await pool.transaction { db in
+            try await db.raw("""
+                UPDATE tag SET lifetime_end_ms = lifetime_start_ms + \(bind: seconds * 1000)
+                WHERE manifest_id = \(bind: manifestID) AND hidden = FALSE
+                AND (lifetime_end_ms IS NULL OR lifetime_end_ms > \(bind: Self.nowMs()))
+                """).run()
+        }
+    }
+
+    /// When a new tag row for the manifest ends, from its `quay.expires-after` label (nil: never).
+    func labelledEnd(manifestID: Int64, start: Int64, db: any SQLDatabase) async throws -> Int64? {
+        let row = try await db.raw("""
+            SELECT l.label_value FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+            WHERE ml.manifest_id = \(bind: manifestID) AND l.label_key = \(bind: Self.expiresAfterLabel) ORDER BY l.id DESC LIMIT 1
+            """).first()
+        guard let value = try row?.decode(column: "label_value", as: String.self), let seconds = LabelDuration.seconds(value) else { return nil }
+        return start + seconds * 1000
+    }
+}
