@@ -194,14 +194,24 @@ public struct NewLogEntry: Sendable {
     public let repositoryId: Int64?
     public let ip: String?
     public let metadataJson: String
+    /// When it happened (ms since the epoch); nil: when it is written.
+    public let datetimeMs: Int64?
 
-    public init(kind: String, accountId: Int64?, performerId: Int64?, repositoryId: Int64?, ip: String?, metadataJson: String) {
+    public init(kind: String, accountId: Int64?, performerId: Int64?, repositoryId: Int64?, ip: String?, metadataJson: String,
+                datetimeMs: Int64? = nil) {
         self.kind = kind
         self.accountId = accountId
         self.performerId = performerId
         self.repositoryId = repositoryId
         self.ip = ip
         self.metadataJson = metadataJson
+        self.datetimeMs = datetimeMs
+    }
+
+    /// The same entry, performed by the account `performerId`.
+    public func performed(by performerId: Int64?) -> NewLogEntry {
+        NewLogEntry(kind: kind, accountId: accountId, performerId: performerId, repositoryId: repositoryId, ip: ip,
+                    metadataJson: metadataJson, datetimeMs: datetimeMs)
     }
 }
 

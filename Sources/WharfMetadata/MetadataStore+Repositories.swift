@@ -14,6 +14,14 @@ extension MetadataStore {
             """, as: RepositoryRecord.self)
     }
 
+    /// The repository with id `id`, unless it is marked for deletion.
+    public func repository(id: Int64) async throws -> RepositoryRecord? {
+        try await first("""
+            SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.id = \(bind: id) AND r.state <> 3
+            """, as: RepositoryRecord.self)
+    }
+
     /// The repository `namespace/name` and the manifest its visible, alive tag `tag` points at, in one
     /// query (the hot path of a pull by tag). The manifest is nil when the tag does not exist.
     /// Answers may come from the short-lived `LookupCache`.
@@ -114,24 +122,21 @@ extension MetadataStore {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")
     }
 
-    /// Names (`namespace/name`) of the repositories `accountID` may read, in name order after `last`.
+    /// The repositories `accountID` may read, in id order after `afterID` (Quay's catalog order).
     ///
     /// As in Quay, public repositories of others are not listed; a user sees their own namespace,
     /// repositories they or their teams hold a permission on, and every repository of organizations they administer.
-    public func catalog(accountID: Int64, after last: String?, limit: Int) async throws -> [String] {
-        struct Row: Decodable { let full_name: String }
-        let rows = try await all("""
-            SELECT a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
-            WHERE r.state <> 3 AND (r.namespace_id = \(bind: accountID)
+    public func catalog(accountID: Int64, afterID: Int64, limit: Int) async throws -> [CatalogEntry] {
+        try await all("""
+            SELECT r.id, a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.state <> 3 AND r.id > \(bind: afterID) AND (r.namespace_id = \(bind: accountID)
                    OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: accountID))
                    OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
                               WHERE p.repository_id = r.id AND m.account_id = \(bind: accountID))
                    OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
                               WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: accountID)))
-              AND a.username || '/' || r.name > \(bind: last ?? "")
-            ORDER BY full_name LIMIT \(bind: limit)
-            """, as: Row.self)
-        return rows.map(\.full_name)
+            ORDER BY r.id LIMIT \(bind: limit)
+            """, as: CatalogEntry.self)
     }
 }
 
@@ -188,5 +193,17 @@ extension MetadataStore {
         try await pool.withDatabase { db in
             try await db.raw("SELECT 1 AS one FROM star WHERE account_id = \(bind: accountID) AND repository_id = \(bind: repositoryID)").first() != nil
         }
+    }
+}
+
+/// A repository in the registry catalog.
+public struct CatalogEntry: Sendable, Equatable, Decodable {
+    public let id: Int64
+    /// `namespace/name`.
+    public let fullName: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case fullName = "full_name"
     }
 }

@@ -31,4 +31,10 @@ extension MetadataStore {
             WHERE s.account_id = \(bind: accountID) AND r.state <> 3 ORDER BY a.username, r.name LIMIT \(bind: limit) OFFSET \(bind: offset)
             """, as: StarredRepository.self)
     }
+
+    /// How many accounts starred the repository.
+    public func starCount(repositoryID: Int64) async throws -> Int {
+        struct Row: Decodable { let count: Int64 }
+        return Int(try await first("SELECT COUNT(*) AS count FROM star WHERE repository_id = \(bind: repositoryID)", as: Row.self)?.count ?? 0)
+    }
 }

@@ -172,6 +172,29 @@ enum Schema {
         messagesMigration,
         activityMigration,
         tagHistoryMigration,
+        logExportMigration,
+    ]
+
+    /// Exports of the audit log: queued by the API, written by a worker on any node, served by URL.
+    static let logExportMigration: [String] = [
+        """
+        CREATE TABLE log_export (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            file_key TEXT NOT NULL,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            repository_id BIGINT REFERENCES repository(id) ON DELETE CASCADE,
+            start_ms BIGINT NOT NULL,
+            end_ms BIGINT NOT NULL,
+            callback_url TEXT,
+            callback_email TEXT,
+            status TEXT NOT NULL,
+            content TEXT,
+            claimed_ms BIGINT,
+            created_ms BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX log_export_status ON log_export (status, created_ms)",
     ]
 
     /// Tag history listed newest first per repository.

@@ -5,7 +5,6 @@ import HTTPTypes
 /// spans several path segments), they keep a request for one of them from reaching the repository routes.
 enum PendingRoutes {
     static let endpoints: [(HTTPRequest.Method, String)] = [
-        (.get, "/api/v1/repository/{repository}/aggregatelogs"),
         (.get, "/api/v1/repository/{repository}/autoprunepolicy"),
         (.post, "/api/v1/repository/{repository}/autoprunepolicy"),
         (.get, "/api/v1/repository/{repository}/autoprunepolicy/{policy_uuid}"),
@@ -17,8 +16,6 @@ enum PendingRoutes {
         (.delete, "/api/v1/repository/{repository}/build/{build_uuid}"),
         (.get, "/api/v1/repository/{repository}/build/{build_uuid}/logs"),
         (.get, "/api/v1/repository/{repository}/build/{build_uuid}/status"),
-        (.post, "/api/v1/repository/{repository}/exportlogs"),
-        (.get, "/api/v1/repository/{repository}/logs"),
         (.get, "/api/v1/repository/{repository}/mirror"),
         (.post, "/api/v1/repository/{repository}/mirror"),
         (.put, "/api/v1/repository/{repository}/mirror"),
@@ -41,7 +38,8 @@ enum PendingRoutes {
 
     static var routes: [QuayRoute] {
         endpoints.map { method, path in
-            QuayRoute(method, path, operationID: "", summary: "Not served by Wharf yet.", handler: QuayRoute.notSupportedYet)
+            QuayRoute(method, path, operationID: "", summary: "Not served by Wharf yet.", availability: .pending,
+                      handler: QuayRoute.notSupportedYet)
         }
     }
 }

@@ -15,10 +15,26 @@ public struct QuayRoute: Sendable {
     public let summary: String
     /// The scope Quay's documentation lists for the endpoint (nil: none).
     public let scope: Scope?
+    /// The query parameters the handler reads, for the discovery document.
+    public let query: [QuayParameter]
+    /// The JSON body the handler reads, for the discovery document.
+    public let body: QuayBodySchema?
+    /// Whether Wharf serves the endpoint, answers it as retired, or does not serve it yet.
+    public let availability: Availability
     /// Whether a session caller may skip the CSRF token (sign-in itself).
     let csrfExempt: Bool
     let segments: [Segment]
     let handler: Handler
+
+    /// What a route does with a request.
+    public enum Availability: Sendable {
+        /// Served.
+        case served
+        /// Retired in Quay: answered as a current Quay answers (410, 404, 501).
+        case retired
+        /// Documented by Quay but not served by Wharf yet: a clear 501.
+        case pending
+    }
 
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -28,12 +44,16 @@ public struct QuayRoute: Sendable {
     }
 
     public init(_ method: HTTPRequest.Method, _ path: String, operationID: String, summary: String, scope: Scope? = nil,
-                csrfExempt: Bool = false, handler: @escaping Handler) {
+                query: [QuayParameter] = [], body: QuayBodySchema? = nil, availability: Availability = .served, csrfExempt: Bool = false,
+                handler: @escaping Handler) {
         self.method = method
         self.path = path
         self.operationID = operationID
         self.summary = summary
         self.scope = scope
+        self.query = query
+        self.body = body
+        self.availability = availability
         self.csrfExempt = csrfExempt
         self.handler = handler
         segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
@@ -42,6 +62,16 @@ public struct QuayRoute: Sendable {
                 return name == "repository" ? .path(name) : .parameter(name)
             }
             return .literal(String(part))
+        }
+    }
+
+    /// The names of the path parameters, in order.
+    public var pathParameters: [String] {
+        segments.compactMap { segment in
+            switch segment {
+            case .literal: nil
+            case .parameter(let name), .path(let name): name
+            }
         }
     }
 

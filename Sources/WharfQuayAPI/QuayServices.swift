@@ -21,6 +21,7 @@ public struct QuayServices: Sendable {
     public let repositories: RepositoryService
     public let tags: TagService
     public let labels: LabelService
+    public let logExports: LogExportService
     public let repositoryPermissions: RepositoryPermissionService
     public let prototypes: PrototypeService
     public let oauth: OAuthService
@@ -43,6 +44,7 @@ public struct QuayServices: Sendable {
         repositories = RepositoryService(store: store, permissions: permissions, audit: audit)
         tags = TagService(store: store, audit: audit)
         labels = LabelService(store: store, audit: audit)
+        logExports = LogExportService(store: store, audit: audit)
         repositoryPermissions = RepositoryPermissionService(store: store, audit: audit)
         prototypes = PrototypeService(store: store, audit: audit)
         oauth = OAuthService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)

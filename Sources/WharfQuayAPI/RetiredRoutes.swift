@@ -15,21 +15,21 @@ struct RetiredRoutes {
         let tokens = "/api/v1/repository/{repository}/tokens/"
         return [
             QuayRoute(.get, tokens, operationID: "listRepoTokens", summary: "List the tokens for the specified repository (retired).",
-                      scope: .repoAdmin, handler: retired()),
+                      scope: .repoAdmin, availability: .retired, handler: retired()),
             QuayRoute(.post, tokens, operationID: "createToken", summary: "Create a new repository token (retired).", scope: .repoAdmin,
-                      handler: retired(message: "Creation of access tokens is no longer supported",
+                      availability: .retired, handler: retired(message: "Creation of access tokens is no longer supported",
                                                                     validate: { _ = try await QuayJSON.decode($0, as: NewTokenBody.self) })),
             QuayRoute(.get, tokens + "{code}", operationID: "getTokens", summary: "Fetch the specified repository token (retired).",
-                      scope: .repoAdmin, handler: retired()),
+                      scope: .repoAdmin, availability: .retired, handler: retired()),
             QuayRoute(.put, tokens + "{code}", operationID: "changeToken", summary: "Update the permissions for the specified repository token (retired).",
-                      scope: .repoAdmin, handler: retired(validate: { _ = try await QuayJSON.decode($0, as: TokenRoleBody.self) })),
+                      scope: .repoAdmin, availability: .retired, handler: retired(validate: { _ = try await QuayJSON.decode($0, as: TokenRoleBody.self) })),
             QuayRoute(.delete, tokens + "{code}", operationID: "deleteToken", summary: "Delete the repository token (retired).",
-                      scope: .repoAdmin, handler: retired()),
+                      scope: .repoAdmin, availability: .retired, handler: retired()),
             QuayRoute(.get, "/api/v1/plans/", operationID: "listPlans", summary: "List the available plans (billing is not part of Wharf).",
-                      handler: { _ in throw QuayAPIError.notFound }),
+                      availability: .retired, handler: { _ in throw QuayAPIError.notFound }),
             QuayRoute(.post, "/api/v1/repository/{repository}/changetrust", operationID: "changeRepoTrust",
                       summary: "Change the content trust of a repository (Docker Content Trust is not supported).", scope: .repoAdmin,
-                      handler: { _ in throw QuayAPIError.message(501, "Content trust (FEATURE_SIGNING) is not supported") }),
+                      availability: .retired, handler: { _ in throw QuayAPIError.message(501, "Content trust (FEATURE_SIGNING) is not supported") }),
         ]
     }
 

@@ -23,17 +23,24 @@ extension RegistryHandler {
         return Responses.json(.ok, encoding: Body(name: name, tags: tags), headers: headers)
     }
 
-    /// `GET /v2/_catalog?n=&last=`: the repositories the caller may read (public ones of others excluded, as in Quay).
+    /// `GET /v2/_catalog?n=&next_page=`: the repositories the caller may read (public ones of others
+    /// excluded), paginated as Quay does: in id order, `n` clamped to 1…100, an opaque `next_page` token
+    /// (also accepted as `last`) and an absolute `Link` to the next page.
     func catalog(_ request: Request, caller: RegistryCaller) async throws -> Response {
-        let n = pageSize(request)
-        let last = request.query("last")
-        var fetched: [String] = []
-        if n > 0, let account = try await caller.catalogAccount(in: store) {
-            fetched = try await store.catalog(accountID: account.id, after: last, limit: n + 1)
+        let n = max(1, min(request.query("n").flatMap { Int($0) } ?? configuration.pageSize, configuration.pageSize))
+        let afterID = CatalogPageToken.startAfter(request.query("next_page") ?? request.query("last")) ?? 0
+        var fetched: [CatalogEntry] = []
+        if let account = try await caller.catalogAccount(in: store) {
+            fetched = try await store.catalog(accountID: account.id, afterID: afterID, limit: n + 1)
         }
-        let (names, headers) = Self.page(fetched, n: n) { "/v2/_catalog?n=\(n)&last=\(Self.queryEscape($0))" }
+        let shown = fetched.prefix(n)
+        var headers = HTTPFields()
+        if fetched.count > n, let last = shown.last {
+            let token = CatalogPageToken.encode(after: last.id)
+            headers[.link] = "<\(configuration.urlScheme)://\(configuration.serverHostname)/v2/_catalog?n=\(n)&next_page=\(token)>; rel=\"next\""
+        }
         struct Body: Encodable { let repositories: [String] }
-        return Responses.json(.ok, encoding: Body(repositories: names), headers: headers)
+        return Responses.json(.ok, encoding: Body(repositories: shown.map(\.fullName)), headers: headers)
     }
 
     /// `GET /v2/<name>/referrers/<digest>?artifactType=`: an OCI index of the manifests whose subject is

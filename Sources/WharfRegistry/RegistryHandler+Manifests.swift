@@ -50,6 +50,11 @@ extension RegistryHandler {
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         activity.record(repositoryID: repository.id)
+        let pulled: [String: String?] = switch reference {
+        case .tag(let tag): ["tag": tag]
+        case .digest: ["manifest_digest": manifest.digest]
+        }
+        logSoon("pull_repo", request, caller: caller, repository: repository, namespace: repositoryName.namespace, details: pulled)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: manifest.manifestBytes)))
     }
 
@@ -133,6 +138,10 @@ extension RegistryHandler {
         var headers: HTTPFields = [.location: path(name, "manifests/\(digest)"), .dockerContentDigest: digest.description]
         if let subject = parsed.subject { headers[.ociSubject] = subject.digest }
         activity.record(repositoryID: repository.id)
+        if case .tag(let tag) = reference {
+            logSoon("push_repo", request, caller: caller, repository: repository, namespace: try RegistryAuthorizer.parse(name).namespace,
+                    details: ["tag": tag, "manifest_digest": digest.description])
+        }
         return Responses.empty(.created, headers: headers)
     }
 
@@ -150,7 +159,7 @@ extension RegistryHandler {
 
     /// `DELETE /v2/<name>/manifests/<reference>`: by digest, ends every tag pointing at the manifest; by
     /// tag, ends that tag. Both stay restorable through the time machine.
-    func deleteManifest(caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
+    func deleteManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
         let repository = try await authorizer.require(.delete, caller: caller, name: name)
         guard let reference = Reference(raw) else { throw RegistryError.manifestUnknown(raw) }
         let deleted: Bool
@@ -159,6 +168,12 @@ extension RegistryHandler {
         case .tag(let tag): deleted = try await store.deleteTag(repositoryID: repository.id, name: tag)
         }
         guard deleted else { throw RegistryError.manifestUnknown(raw) }
+        let details: [String: String?] = switch reference {
+        case .tag(let tag): ["tag": tag]
+        case .digest(let digest): ["manifest_digest": digest.description]
+        }
+        logSoon("delete_tag", request, caller: caller, repository: repository, namespace: try RegistryAuthorizer.parse(name).namespace,
+                details: details)
         return Responses.empty(.accepted)
     }
 }

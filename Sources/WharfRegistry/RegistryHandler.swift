@@ -19,6 +19,8 @@ public struct RegistryHandler: Sendable {
     let tokens: RegistryTokenService
     /// Pull and push counts (popularity and statistics).
     let activity: RepositoryActivity
+    /// Where pulls, pushes and deletions are logged.
+    let audit: AuditLog
     let logger: Logger
 
     public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator,
@@ -28,6 +30,7 @@ public struct RegistryHandler: Sendable {
         self.blobs = blobs
         self.tokens = tokens
         self.activity = activity
+        self.audit = audit
         self.logger = logger
         authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit)
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
@@ -80,7 +83,7 @@ public struct RegistryHandler: Sendable {
         case (.manifest(let name, let reference), .put):
             return try await putManifest(request, caller: caller, name: name, reference: reference)
         case (.manifest(let name, let reference), .delete):
-            return try await deleteManifest(caller: caller, name: name, reference: reference)
+            return try await deleteManifest(request, caller: caller, name: name, reference: reference)
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
             return try await getBlob(request, caller: caller, name: name, digest: digest)
         case (.blob(let name, let digest), .delete):

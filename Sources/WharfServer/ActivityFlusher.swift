@@ -1,11 +1,13 @@
 import Logging
 import ServiceLifecycle
+import WharfIdentity
 import WharfMetadata
 
-/// Writes the pull and push counts gathered in memory to the database every `interval`, and once more
-/// when the server shuts down.
+/// Writes the pull and push counts and the registry's audit-log entries gathered in memory to the
+/// database every `interval`, and once more when the server shuts down.
 public struct ActivityFlusher: Service {
     let activity: RepositoryActivity
+    let audit: AuditLog
     let store: MetadataStore
     let interval: Duration
     let logger: Logger
@@ -22,12 +24,17 @@ public struct ActivityFlusher: Service {
         await Task { await flush() }.value
     }
 
-    /// Writes the counts now.
+    /// Writes the counts and the log entries now.
     public func flush() async {
         do {
             try await activity.flush(into: store)
         } catch {
             logger.warning("could not write repository activity", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await audit.flush()
+        } catch {
+            logger.warning("could not write the audit log", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -40,6 +40,9 @@ public struct WharfConfiguration: Sendable {
     public var requireTeamInvite = true
     /// `APP_SPECIFIC_TOKEN_EXPIRATION` (`30d`, `12h`, …); nil: app tokens do not expire.
     public var appTokenLifetime: TimeInterval?
+    /// `OUTBOUND_ALLOWED_HOSTS` (Wharf's own): hosts that callbacks may reach although they resolve to
+    /// loopback or private addresses (by default such callbacks are refused).
+    public var outboundAllowedHosts: Set<String> = []
     /// Keys of the file that Wharf does not support; reported as warnings.
     public private(set) var ignoredKeys: [String] = []
 
@@ -81,6 +84,9 @@ public struct WharfConfiguration: Sendable {
                 }
                 lookupCacheTTL = seconds
             case "DATABASE_SECRET_KEY": databaseSecretKey = try string(value, key)
+            case "OUTBOUND_ALLOWED_HOSTS":
+                guard let list = value as? [Any] else { throw Invalid(description: "OUTBOUND_ALLOWED_HOSTS must be a list") }
+                outboundAllowedHosts = Set(list.map { "\($0)".lowercased() })
             case "FEATURE_SUPERUSERS_FULL_ACCESS": superusersFullAccess = try bool(value, key)
             case "FEATURE_MAILING": mailing = try bool(value, key)
             case "FEATURE_REQUIRE_TEAM_INVITE": requireTeamInvite = try bool(value, key)

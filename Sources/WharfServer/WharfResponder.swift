@@ -1,5 +1,7 @@
+import Foundation
 import Hummingbird
 import WharfHTTP
+import WharfMetadata
 import WharfQuayAPI
 import WharfRegistry
 
@@ -9,6 +11,8 @@ struct WharfResponder: HTTPResponder {
     let registry: RegistryHandler
     let quay: QuayAPIHandler
     let oauth: OAuthHandler
+    /// Where exported log documents are read from.
+    let store: MetadataStore
 
     /// Routes the request; an HTTP/1.0 client that asks to keep the connection is told it is kept
     /// (RFC 9112 §9.3; Hummingbird keeps it open but does not say so, and such clients then wait for a close).
@@ -25,6 +29,17 @@ struct WharfResponder: HTTPResponder {
         if RegistryHandler.handles(path) { return await registry.respond(to: request, remoteIP: remoteIP) }
         if QuayAPIHandler.handles(path) { return await quay.respond(to: request, remoteIP: remoteIP) }
         if OAuthHandler.handles(path) { return await oauth.respond(to: request, remoteIP: remoteIP) }
+        if path.hasPrefix(Self.exportedLogsPrefix), request.method == .get { return await exportedLogs(String(path.dropFirst(Self.exportedLogsPrefix.count))) }
         return Responses.json(.notFound, encoding: ["message": "Not Found"])
+    }
+
+    static let exportedLogsPrefix = "/exportedlogs/"
+
+    /// A finished log export's document; its unguessable name is the credential, as in Quay.
+    private func exportedLogs(_ name: String) async -> Response {
+        guard let document = try? await store.exportedLogs(fileName: name) else {
+            return Responses.json(.notFound, encoding: ["message": "Not Found"])
+        }
+        return Responses.json(.ok, Data(document.utf8), headers: [.contentDisposition: "attachment; filename=\"export-logs.json\""])
     }
 }

@@ -19,6 +19,8 @@ public struct WharfServer: Sendable {
     public let janitor: UploadJanitor
     /// Writes pull and push counts to the database every few seconds.
     public let flusher: ActivityFlusher
+    /// Carries out queued log exports.
+    public let exports: LogExportWorker
     let registry: RegistryHandler
     let quay: QuayAPIHandler
     let oauth: OAuthHandler
@@ -40,29 +42,32 @@ public struct WharfServer: Sendable {
             serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
             maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
         let activity = RepositoryActivity()
-        let flusher = ActivityFlusher(activity: activity, store: store, interval: .seconds(5), logger: logger)
         let sealer = try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
                                     mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
                                     appTokenLifetime: configuration.appTokenLifetime)
         let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
+        let flusher = ActivityFlusher(activity: activity, audit: services.audit, store: store, interval: .seconds(5), logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
                                        permissions: services.permissions, audit: services.audit, tokens: tokens, activity: activity,
                                        logger: logger)
         let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
         let oauth = OAuthHandler(services: services, api: quay)
+        let exports = LogExportWorker(store: store, baseURL: "\(configuration.urlScheme)://\(configuration.effectiveServerHostname)",
+                                      policy: OutboundURLPolicy(allowedHosts: configuration.outboundAllowedHosts),
+                                      interval: .seconds(2), logger: logger)
         let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
                                     interval: .seconds(600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
-                           accounts: services.accounts, services: services, janitor: janitor, flusher: flusher, registry: registry, quay: quay,
+                           accounts: services.accounts, services: services, janitor: janitor, flusher: flusher, exports: exports, registry: registry, quay: quay,
                            oauth: oauth, logger: logger)
     }
 
     /// The HTTP application listening on the configured address.
     public func application() -> some ApplicationProtocol {
-        Application(responder: WharfResponder(registry: registry, quay: quay, oauth: oauth),
+        Application(responder: WharfResponder(registry: registry, quay: quay, oauth: oauth, store: store),
                     configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf"),
-                    services: [janitor, flusher], logger: logger)
+                    services: [janitor, flusher, exports], logger: logger)
     }
 }

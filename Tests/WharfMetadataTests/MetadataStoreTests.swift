@@ -84,7 +84,7 @@ final class MetadataStoreTests: XCTestCase {
             }
             let tags = try await store.tagNames(repositoryID: repository.id, after: nil, limit: 100)
             XCTAssertEqual(tags.count, 64)
-            let catalog = try await store.catalog(accountID: user.id, after: nil, limit: 100)
+            let catalog = try await store.catalog(accountID: user.id, afterID: 0, limit: 100)
             XCTAssertEqual(catalog.count, 65)
         }
     }

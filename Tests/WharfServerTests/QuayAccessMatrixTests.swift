@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import WharfIdentity
 import WharfMetadata
+import WharfOCI
 import XCTest
 
 /// Who may call which organization, team, robot, permission, prototype and superuser endpoint: a table
@@ -218,6 +219,69 @@ final class QuayAccessMatrixTests: XCTestCase {
                 XCTAssertNotNil(bot)
                 let readers = try await store.team(organizationID: acme.id, name: "readers")
                 XCTAssertEqual(readers?.role, .member)
+            }
+        }
+    }
+
+    /// Repository content (issue 4's endpoints): the team `readers` may read `acme/app`; the creator team
+    /// has no role on it; the `repo:read` token reads but neither writes nor administers.
+    func testRepositoryContentMatrix() async throws {
+        try await withEachDatabase { database in
+            let server = try await TestServer.make(database: database)
+            try await server.run { client in
+                let fixture = try await Self.fixture(server, client)
+                let admin = try XCTUnwrap(fixture.callers[.orgAdmin])
+                try await OrgKit.grant(admin, "acme/app", team: "readers", role: "read")
+                let registry = RegistryCalls(client: client, auth: .basic("alice", "password1"))
+                let digest = Digest.of(try await registry.pushImage("acme/app", tag: "v1")).description
+                let repo = "/api/v1/repository/acme/app"
+                let recreateGone: () async throws -> Void = {
+                    let response = try await admin.put("\(repo)/tag/gone", ["manifest_digest": digest])
+                    XCTAssertEqual(response.status.code, 201, response.text)
+                }
+                func reader(_ name: String, _ method: HTTPRequest.Method, _ path: String, status: Int = 200) -> Row {
+                    Row(name, method, path, anonymous: 401, plain: 403, member: status, creator: 403, admin: status, robot: 401,
+                        scoped: status, superuser: 403)
+                }
+                func writer(_ name: String, _ method: HTTPRequest.Method, _ path: String, body: [String: Any]? = nil, status: Int,
+                            prepare: (() async throws -> Void)? = nil) -> Row {
+                    Row(name, method, path, body: body, anonymous: 401, plain: 403, member: 403, creator: 403, admin: status, robot: 401,
+                        scoped: 403, superuser: 403, prepare: prepare)
+                }
+                let rows: [Row] = [
+                    reader("repo get", .get, repo),
+                    reader("tag list", .get, "\(repo)/tag/"),
+                    writer("tag move", .put, "\(repo)/tag/v2", body: ["manifest_digest": digest], status: 201),
+                    writer("tag delete", .delete, "\(repo)/tag/gone", status: 204, prepare: recreateGone),
+                    writer("tag restore", .post, "\(repo)/tag/v1/restore", body: ["manifest_digest": digest], status: 200),
+                    reader("manifest get", .get, "\(repo)/manifest/\(digest)"),
+                    reader("labels list", .get, "\(repo)/manifest/\(digest)/labels"),
+                    writer("label add", .post, "\(repo)/manifest/\(digest)/labels",
+                           body: ["key": "team", "value": "blue", "media_type": "text/plain"], status: 201),
+                    reader("security without a scanner", .get, "\(repo)/manifest/\(digest)/security", status: 404),
+                    .adminOnly("repo logs", .get, "\(repo)/logs"),
+                    .adminOnly("repo aggregate logs", .get, "\(repo)/aggregatelogs"),
+                    .adminOnly("repo export logs", .post, "\(repo)/exportlogs", body: [:]),
+                    Row("org logs", .get, "/api/v1/organization/acme/logs",
+                        anonymous: 401, plain: 403, member: 403, creator: 403, admin: 200, robot: 401, scoped: 403, superuser: 403),
+                    Row("superuser logs", .get, "/api/v1/superuser/logs",
+                        anonymous: 401, plain: 403, member: 403, creator: 403, admin: 403, robot: 401, scoped: 403, superuser: 200),
+                    Row("user logs", .get, "/api/v1/user/logs",
+                        anonymous: 401, plain: 200, member: 200, creator: 200, admin: 200, robot: 401, scoped: 403, superuser: 200),
+                    Row("repository search", .get, "/api/v1/find/repositories?query=app",
+                        anonymous: 200, plain: 200, member: 200, creator: 200, admin: 200, robot: 401, scoped: 200, superuser: 200),
+                    Row("discovery", .get, "/api/v1/discovery",
+                        anonymous: 200, plain: 200, member: 200, creator: 200, admin: 200, robot: 401, scoped: 200, superuser: 200),
+                ]
+                try await Self.run(rows, fixture)
+
+                // Who finds the private repository: its readers and its administrator only.
+                for (caller, finds) in [(Caller.anonymous, false), (.plainUser, false), (.orgMember, true), (.creator, false),
+                                        (.orgAdmin, true), (.scopedAdmin, true), (.superuser, false)] {
+                    let response = try await XCTUnwrap(fixture.callers[caller]).get("/api/v1/find/repositories?query=app")
+                    let names = OrgKit.objects(response.json["results"]).compactMap { $0["name"] as? String }
+                    XCTAssertEqual(names.contains("app"), finds, "\(caller.rawValue): \(response.text)")
+                }
             }
         }
     }
