@@ -87,10 +87,15 @@ extension MetadataStore {
         let lifetime: SQLQueryString = query.onlyActive
             ? "AND \(Self.alive(now))"
             : "AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))"
+        // The page is chosen on the tag table alone (its history index covers the filter and the order),
+        // and only the page's rows are joined to their manifests.
         return try await all("""
             SELECT \(Self.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
-            WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE \(lifetime) \(nameFilter)
-            ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)
+            WHERE t.id IN (
+                SELECT t.id FROM tag t
+                WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE \(lifetime) \(nameFilter)
+                ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT \(bind: query.limit) OFFSET \(bind: query.offset))
+            ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC
             """, as: TagHistoryRow.self)
     }
 

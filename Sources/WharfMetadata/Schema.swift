@@ -173,6 +173,15 @@ enum Schema {
         activityMigration,
         tagHistoryMigration,
         logExportMigration,
+        listingIndexesMigration,
+    ]
+
+    /// Indexes that keep pages of tag history and of a namespace's repositories cheap at scale: the
+    /// history order with the columns its filters read (so a page is chosen from the index alone), and
+    /// a namespace's repositories in id order (the listing's order).
+    static let listingIndexesMigration: [String] = [
+        "CREATE INDEX tag_history_page ON tag (repository_id, lifetime_start_ms DESC, name, id DESC, hidden, lifetime_end_ms)",
+        "CREATE INDEX repository_namespace_order ON repository (namespace_id, id)",
     ]
 
     /// Exports of the audit log: queued by the API, written by a worker on any node, served by URL.
