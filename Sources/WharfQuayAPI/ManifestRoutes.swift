@@ -17,9 +17,14 @@ struct ManifestRoutes {
         return [
             QuayRoute(.get, manifest, operationID: "getRepoManifest", summary: "Get the manifest, with its layers.", scope: .repoRead, handler: get),
             QuayRoute(.get, manifest + "/labels", operationID: "listManifestLabels", summary: "List the labels of a manifest.",
-                      scope: .repoRead, handler: listLabels),
+                      scope: .repoRead, query: [QuayParameter("filter", .string, "If specified, only labels matching the given prefix will be returned")],
+                      handler: listLabels),
             QuayRoute(.post, manifest + "/labels", operationID: "addManifestLabel", summary: "Adds a new label into the tag manifest.",
-                      scope: .repoWrite, handler: addLabel),
+                      scope: .repoWrite, body: QuayBodySchema("AddLabel", "Adds a label to a manifest", [
+                          QuayParameter("key", .string, "The key for the label", required: true),
+                          QuayParameter("value", .string, "The value for the label", required: true),
+                          QuayParameter("media_type", .string, "The media type for this label", required: true),
+                      ]), handler: addLabel),
             QuayRoute(.get, manifest + "/labels/{labelid}", operationID: "getManifestLabel", summary: "Retrieves the label with the specific ID under the manifest.",
                       scope: .repoRead, handler: getLabel),
             QuayRoute(.delete, manifest + "/labels/{labelid}", operationID: "deleteManifestLabel", summary: "Deletes an existing label from a manifest.",

@@ -14,17 +14,40 @@ struct RepositoryRoutes {
     var routes: [QuayRoute] {
         let repository = "/api/v1/repository/{repository}"
         return [
-            QuayRoute(.post, "/api/v1/repository", operationID: "createRepo", summary: "Create a new repository.", scope: .repoCreate, handler: create),
+            QuayRoute(.post, "/api/v1/repository", operationID: "createRepo", summary: "Create a new repository.", scope: .repoCreate,
+                      body: QuayBodySchema("RepoCreate", "Description of a new repository", [
+                          QuayParameter("repository", .string, "Repository name", required: true),
+                          QuayParameter("visibility", .string, "Visibility which the repository will start with", required: true),
+                          QuayParameter("namespace", .string, "Namespace in which the repository should be created. If omitted, the username of the caller is used"),
+                          QuayParameter("description", .string, "Markdown encoded description for the repository", required: true),
+                          QuayParameter("repo_kind", .string, "The kind of repository"),
+                      ]), handler: create),
             QuayRoute(.get, "/api/v1/repository", operationID: "listRepos", summary: "Fetch the list of repositories visible to the current user.",
-                      scope: .repoRead, handler: list),
-            QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead, handler: get),
+                      scope: .repoRead, query: [
+                          CommonParameters.nextPage,
+                          QuayParameter("popularity", .boolean, "Whether to include the repository's popularity metric."),
+                          QuayParameter("last_modified", .boolean, "Whether to include when the repository was last modified."),
+                          QuayParameter("public", .boolean, "Adds any repositories visible to the user by virtue of being public"),
+                          QuayParameter("starred", .boolean, "Filters the repositories returned to those starred by the user"),
+                          QuayParameter("namespace", .string, "Filters the repositories returned to this namespace"),
+                      ], handler: list),
+            QuayRoute(.get, repository, operationID: "getRepo", summary: "Fetch the specified repository.", scope: .repoRead,
+                      query: [QuayParameter("includeTags", .boolean, "Whether to include repository tags"),
+                              QuayParameter("includeStats", .boolean, "Whether to include action statistics")], handler: get),
             QuayRoute(.put, repository, operationID: "updateRepo", summary: "Update the description in the specified repository.",
-                      scope: .repoWrite, handler: update),
+                      scope: .repoWrite, body: QuayBodySchema("RepoUpdate", "Fields which can be updated in a repository.", [
+                          QuayParameter("description", .string, "Markdown encoded description for the repository", required: true),
+                      ]), handler: update),
             QuayRoute(.delete, repository, operationID: "deleteRepository", summary: "Delete a repository.", scope: .repoAdmin, handler: delete),
             QuayRoute(.post, repository + "/changevisibility", operationID: "changeRepoVisibility",
-                      summary: "Change the visibility of a repository.", scope: .repoAdmin, handler: changeVisibility),
+                      summary: "Change the visibility of a repository.", scope: .repoAdmin,
+                      body: QuayBodySchema("ChangeVisibility", "Change the visibility for the repository.", [
+                          QuayParameter("visibility", .string, "Visibility which the repository will start with", required: true),
+                      ]), handler: changeVisibility),
             QuayRoute(.put, repository + "/changestate", operationID: "changeRepoState", summary: "Change the state of a repository.",
-                      scope: .repoAdmin, handler: changeState),
+                      scope: .repoAdmin, body: QuayBodySchema("ChangeRepoState", "Change the state of the repository.", [
+                          QuayParameter("state", .string, "Determines whether pushes are allowed.", required: true),
+                      ]), handler: changeState),
         ]
     }
 

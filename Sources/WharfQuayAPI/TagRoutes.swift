@@ -15,12 +15,23 @@ struct TagRoutes {
         let tag = "/api/v1/repository/{repository}/tag/{tag}"
         return [
             QuayRoute(.get, "/api/v1/repository/{repository}/tag/", operationID: "listRepoTags",
-                      summary: "List the tags and their history in a repository.", scope: .repoRead, handler: list),
+                      summary: "List the tags and their history in a repository.", scope: .repoRead, query: [
+                          QuayParameter("onlyActiveTags", .boolean, "Filter to only active tags."),
+                          QuayParameter("page", .integer, "Page index for the results. Default 1."),
+                          QuayParameter("limit", .integer, "Limit to the number of results to return per page. Max 100."),
+                          QuayParameter("filter_tag_name", .string, "Syntax: <op>:<name> Filters the tag names based on the operation.<op> can be 'like' or 'eq'."),
+                          QuayParameter("specificTag", .string, "Filters the tags to the specific tag."),
+                      ], handler: list),
             QuayRoute(.put, tag, operationID: "changeTag", summary: "Change which manifest a tag points to, or when it expires.",
-                      scope: .repoWrite, handler: change),
+                      scope: .repoWrite, body: QuayBodySchema("ChangeTag", "Makes changes to a specific tag", [
+                          QuayParameter("manifest_digest", .string, "(If specified) The manifest digest to which the tag should point"),
+                          QuayParameter("expiration", .integer, "(If specified) The expiration for the image"),
+                      ]), handler: change),
             QuayRoute(.delete, tag, operationID: "deleteFullTag", summary: "Delete the specified repository tag.", scope: .repoWrite, handler: delete),
             QuayRoute(.post, tag + "/restore", operationID: "restoreTag", summary: "Restores a repository tag back to a previous image in the repository.",
-                      scope: .repoWrite, handler: restore),
+                      scope: .repoWrite, body: QuayBodySchema("RestoreTag", "Restores a tag to a specific image", [
+                          QuayParameter("manifest_digest", .string, "If specified, the manifest digest that should be used", required: true),
+                      ]), handler: restore),
         ]
     }
 
