@@ -28,7 +28,7 @@ enum DiscoveryDocument {
                       query: [QuayParameter("internal", .boolean, "Whether to include internal APIs.")], handler: handler)
         }
         let document = build(routes + [make { _ in Response(status: .ok) }], settings: settings)
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data = JSONWriter.data(document)
         return make { _ in Responses.json(.ok, data) }
     }
 

@@ -30,7 +30,7 @@ enum QuayJSON {
 
     /// A JSON response from a view built of dictionaries, arrays, strings, numbers, booleans and `NSNull`.
     static func response(_ status: HTTPResponse.Status, _ object: Any, headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])) ?? Data("{}".utf8)
+        let data = JSONWriter.data(object)
         return Responses.json(status, data, headers: headers)
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WharfHTTP
 import WharfMetadata
 import WharfQuayAPI
 
@@ -78,12 +79,12 @@ public struct LogExportWorker: Service {
         var cursor: LogCursor?
         while true {
             let page = try await store.logPage(query, after: cursor, limit: Self.batchSize)
-            parts += page.map { Self.json(LogViews.entry($0, includeNamespace: false)) }
+            parts += page.map { JSONWriter.string(LogViews.entry($0, includeNamespace: false)) }
             guard page.count == Self.batchSize, let last = page.last else { break }
             cursor = LogCursor(datetimeMs: last.entry.datetimeMs, id: last.entry.id)
         }
         parts.append(#"{"terminator":true}"#)
-        let opening = Self.json(head).dropLast()
+        let opening = JSONWriter.string(head).dropLast()
         return opening + #","logs":["# + parts.joined(separator: ",") + "]}"
     }
 
@@ -101,7 +102,7 @@ public struct LogExportWorker: Service {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: Self.json(body)))
+        request.body = .bytes(ByteBuffer(string: JSONWriter.string(body)))
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             _ = try await response.body.collect(upTo: 1 << 16)
@@ -111,10 +112,5 @@ public struct LogExportWorker: Service {
         } catch {
             logger.warning("log export callback failed", metadata: ["url": "\(url)", "error": "\(error)"])
         }
-    }
-
-    private static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }
