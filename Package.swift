@@ -62,8 +62,12 @@ let package = Package(
             "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        .target(name: "WharfPortusAPI", dependencies: [
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .target(name: "WharfServer", dependencies: [
-            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP", "WharfRegistry", "WharfQuayAPI",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP", "WharfRegistry", "WharfQuayAPI", "WharfPortusAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage"]),
         .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata"]),
         .testTarget(name: "WharfIdentityTests", dependencies: ["WharfIdentity"]),
+        .testTarget(name: "WharfPortusAPITests", dependencies: ["WharfPortusAPI", "WharfHTTP"]),
         .testTarget(name: "WharfServerTests", dependencies: [
             "WharfServer",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -33,6 +33,23 @@ public struct AppTokenService: Sendable {
         return (record, token)
     }
 
+    /// Portus's limit on a user's application tokens.
+    public static let portusLimit = 5
+
+    /// Creates a token the Portus way: its application name is required and unique among the user's
+    /// tokens, and a user has at most `portusLimit` tokens.
+    public func createForApplication(_ application: String?, for user: AccountRecord, by performer: Performer) async throws -> (record: AppTokenRecord, token: String) {
+        guard let application, !application.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw DomainError.invalidFields(["application": ["can't be blank"]])
+        }
+        let existing = try await store.appTokens(accountID: user.id)
+        if existing.contains(where: { $0.title == application }) { throw DomainError.invalidFields(["application": ["has already been taken"]]) }
+        if existing.count >= Self.portusLimit {
+            throw DomainError.invalidFields(["base": ["Users cannot have more than \(Self.portusLimit) application tokens"]])
+        }
+        return try await create(for: user, title: application, by: performer)
+    }
+
     /// Quay's window when no token lifetime is configured (`4w`).
     static let defaultExpirationWindow: TimeInterval = 4 * 7 * 86_400
 

@@ -50,7 +50,16 @@ public final class Authenticator: Sendable {
         if username == "$oauthtoken" { return try await authenticate(oauthToken: password) }
         if username == "$app" { return try await authenticate(appToken: password) }
         if username.contains("+") { return try await authenticateRobot(username: username, token: password) }
+        if password.utf8.count == AppTokenFormat.length { return try await authenticate(username: username, appToken: password) }
         return try await authenticatePassword(username: username, password: password)
+    }
+
+    /// A user's own application token given with its user name (a Portus token as a `docker login`
+    /// password, or in `Portus-Auth`); nil unless the token is the user's. Passwords are at most 72
+    /// bytes, so a token-length secret is never a password.
+    public func authenticate(username: String, appToken token: String) async throws -> Identity? {
+        guard let identity = try await authenticate(appToken: token), identity.account?.username == username else { return nil }
+        return identity
     }
 
     /// A robot logs in with its full name (`namespace+short`) and its token; its owner must be enabled.
@@ -70,7 +79,7 @@ public final class Authenticator: Sendable {
         if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
         guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
         try await store.touchAppToken(id: record.id)
-        return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username),
+        return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: isSuperuser(account),
                         tokenUUID: record.uuid)
     }
 
@@ -98,7 +107,7 @@ public final class Authenticator: Sendable {
             return nil
         }
         if failures.count > 0 { try await store.resetFailedLogins(accountID: account.id) }
-        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
+        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: isSuperuser(account))
     }
 
     /// Authenticates an OAuth access token; nil when it is unknown, wrong or expired.
@@ -109,7 +118,7 @@ public final class Authenticator: Sendable {
         if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
         guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
         return Identity(kind: .oauthToken, account: account, scopes: Scope.parseList(record.scopes),
-                        isSuperuser: superUsers.contains(account.username), tokenUUID: record.uuid)
+                        isSuperuser: isSuperuser(account), tokenUUID: record.uuid)
     }
 
     /// Mints an OAuth access token for `account` and returns it; only its hash is stored.
@@ -135,7 +144,7 @@ public final class Authenticator: Sendable {
     /// The identity of a signed-in session's account (a direct login: unscoped).
     public func identity(ofSessionAccount accountID: Int64) async throws -> Identity? {
         guard let account = try await store.account(id: accountID), account.enabled, !account.isOrganization, !account.isRobot else { return nil }
-        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: superUsers.contains(account.username))
+        return Identity(kind: .user, account: account, scopes: nil, isSuperuser: isSuperuser(account))
     }
 
     /// Checks a user's password without caching (for sign-in).
@@ -145,6 +154,10 @@ public final class Authenticator: Sendable {
 
     /// Whether `username` is listed in `SUPER_USERS`.
     public func isSuperuser(_ username: String) -> Bool { superUsers.contains(username) }
+
+    /// Whether the account is a superuser: listed in `SUPER_USERS`, or made one in the database (a Portus
+    /// administrator).
+    public func isSuperuser(_ account: AccountRecord) -> Bool { account.superuser || superUsers.contains(account.username) }
 }
 
 /// Successful credential checks remembered for a short time; `generation` is bumped when they are all

@@ -1,5 +1,5 @@
 /// Why a domain operation was refused. Each API renders these in its own error format in one place
-/// (the Quay API's `QuayAPIError`).
+/// (the Quay API's `QuayAPIError`, the Portus API's `PortusAPIError`).
 public enum DomainError: Error, Sendable, Equatable {
     /// The request is malformed or breaks a rule the caller can fix (Quay: ApiError `invalid_request`, 400).
     case invalidRequest(String)
@@ -9,4 +9,7 @@ public enum DomainError: Error, Sendable, Equatable {
     case notFound
     /// The target cannot change in its current state, e.g. a read-only repository (Quay: 503 `{"message"}`).
     case unavailable(String)
+    /// Fields that fail validation, each with its messages (Portus: 422 `{"message": {field: [...]}}`;
+    /// Quay: 400 `invalid_request`).
+    case invalidFields([String: [String]])
 }

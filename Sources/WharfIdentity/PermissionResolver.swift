@@ -13,8 +13,8 @@ public struct PermissionResolver: Sendable {
         self.superusersFullAccess = superusersFullAccess
     }
 
-    /// The effective role of `identity` on `repository`, capped by its scopes; public repositories give
-    /// everyone `read`.
+    /// The effective role of `identity` on `repository`, capped by its scopes; public repositories (and
+    /// those of public namespaces) give everyone `read`, those of protected namespaces every signed-in caller.
     public func role(of identity: Identity, on repository: RepositoryRecord) async throws -> RepositoryRole? {
         var role: RepositoryRole?
         if let account = identity.account {
@@ -27,14 +27,21 @@ public struct PermissionResolver: Sendable {
             if bypassesChecks(identity) { role = .admin }
         }
         if repository.visibility == .public { role = max(role ?? .read, .read) }
+        if repository.namespaceVisibility == .protected, identity.account != nil, identity.repositoryRoleCap != nil {
+            role = max(role ?? .read, .read)
+        }
         return role
     }
 
-    /// The caller's role in an organization (the highest role of its teams there), capped by its scopes.
+    /// The caller's role in an organization (the highest role of its teams there, and its role in the
+    /// namespace's owning team: owner → admin, contributor → creator, viewer → member), capped by its scopes.
     public func teamRole(of identity: Identity, in organization: AccountRecord) async throws -> TeamRole? {
         guard let account = identity.account else { return nil }
-        let roles = try await store.memberships(accountID: account.id)
+        var roles = try await store.memberships(accountID: account.id)
             .filter { $0.organizationId == organization.id }.map(\.role)
+        if organization.ownerTeamId != nil, let owning = try await store.ownerTeamRole(namespaceID: organization.id, accountID: account.id) {
+            roles.append(owning.teamRole)
+        }
         return identity.capped(roles.max())
     }
 
@@ -93,5 +100,27 @@ public struct PermissionResolver: Sendable {
     /// Superusers skip repository and organization checks only with `FEATURE_SUPERUSERS_FULL_ACCESS`.
     public func bypassesChecks(_ identity: Identity) -> Bool {
         superusersFullAccess && identity.actsAsSuperuser
+    }
+}
+
+extension MemberRole {
+    /// The organization role a member of a namespace's owning team holds there (Portus → Quay).
+    public var teamRole: TeamRole {
+        switch self {
+        case .owner: return .admin
+        case .contributor: return .creator
+        case .viewer: return .member
+        }
+    }
+}
+
+extension TeamRole {
+    /// The member role a Quay team's role reads as in the Portus API.
+    public var memberRole: MemberRole {
+        switch self {
+        case .admin: return .owner
+        case .creator: return .contributor
+        case .member: return .viewer
+        }
     }
 }

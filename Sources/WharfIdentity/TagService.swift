@@ -51,7 +51,8 @@ public struct TagService: Sendable {
         try Self.requireWritable(repository)
         try Self.validate(name)
         guard let manifest = try await store.reachableManifest(repositoryID: repository.id, digest: digest) else { throw DomainError.notFound }
-        let move = try await store.moveTag(repositoryID: repository.id, name: name, manifestID: manifest.id, reversion: false)
+        let move = try await store.moveTag(repositoryID: repository.id, name: name, manifestID: manifest.id, reversion: false,
+                                            pusherID: performer.account?.id)
         let original: String?
         switch move {
         case .unchanged: return
@@ -75,6 +76,21 @@ public struct TagService: Sendable {
         ])
     }
 
+    /// Ends every alive tag pointing at the manifest `digest`, as deleting the manifest from the registry
+    /// does (Portus deletes a tag so); each stays restorable. The names of the tags deleted.
+    @discardableResult
+    public func deleteAll(_ repository: RepositoryRecord, pointingAt digest: String, by performer: Performer) async throws -> [String] {
+        try Self.requireWritable(repository)
+        let names = try await store.tagOverviews(repositoryID: repository.id).filter { $0.digest == digest }.map(\.name)
+        for name in names where try await store.deleteTag(repositoryID: repository.id, name: name) {
+            await audit.record("delete_tag", namespace: nil, by: performer, repository: repository, metadata: [
+                "username": performer.account?.username, "repo": repository.name, "namespace": repository.namespaceName, "tag": name,
+                "manifest_digest": digest,
+            ])
+        }
+        return names
+    }
+
     /// Points tag `name` back at the manifest `digest`, which may be dead but not past the time-machine window.
     public func restore(_ repository: RepositoryRecord, tag name: String, to digest: String, by performer: Performer) async throws {
         try Self.requireWritable(repository)
@@ -84,7 +100,8 @@ public struct TagService: Sendable {
             throw DomainError.notFound
         }
         let current = try await store.aliveTag(repositoryID: repository.id, name: name)
-        _ = try await store.moveTag(repositoryID: repository.id, name: name, manifestID: manifest.id, reversion: true)
+        _ = try await store.moveTag(repositoryID: repository.id, name: name, manifestID: manifest.id, reversion: true,
+                                     pusherID: performer.account?.id)
         await audit.record("revert_tag", namespace: nil, by: performer, repository: repository, metadata: [
             "username": performer.account?.username, "repo": repository.name, "namespace": repository.namespaceName, "tag": name,
             "manifest_digest": digest, "original_manifest_digest": current?.manifestDigest,

@@ -22,6 +22,8 @@ public struct TeamRecord: Sendable, Equatable, Decodable {
     public let name: String
     public let role: TeamRole
     public let description: String
+    public let createdMs: Int64
+    public let updatedMs: Int64
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -29,6 +31,8 @@ public struct TeamRecord: Sendable, Equatable, Decodable {
         case name
         case role
         case description
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
     }
 }
 

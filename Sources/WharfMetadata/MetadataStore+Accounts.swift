@@ -2,8 +2,10 @@ import Foundation
 import SQLKit
 
 extension MetadataStore {
-    static let accountColumns: SQLQueryString =
-        "id, uuid, username, email, password_hash, is_organization, is_robot, enabled, removed_tag_expiration_s"
+    static let accountColumns: SQLQueryString = """
+        id, uuid, username, email, password_hash, is_organization, is_robot, enabled, removed_tag_expiration_s, superuser, bot,
+        display_name, description, namespace_visibility, owner_team_id, system_role, created_ms, updated_ms, current_sign_in_ms, last_sign_in_ms
+        """
 
     /// Number of user accounts (organizations and robots excluded).
     public func userCount() async throws -> Int {

@@ -29,9 +29,10 @@ extension MetadataStore {
             """, as: ManifestRecord.self)
     }
 
-    /// Stores a manifest (or reuses the stored copy) and points `target` at it, in one transaction.
-    /// Throws `ManifestStoreError` when a referenced blob or child manifest is not in the repository.
-    public func putManifest(_ manifest: NewManifest, target: ManifestTarget) async throws -> ManifestRecord {
+    /// Stores a manifest (or reuses the stored copy) and points `target` at it, in one transaction; a tag
+    /// records `pusherID` as who pushed it. Throws `ManifestStoreError` when a referenced blob or child
+    /// manifest is not in the repository.
+    public func putManifest(_ manifest: NewManifest, target: ManifestTarget, pusherID: Int64? = nil) async throws -> ManifestRecord {
         try await pool.transaction { db in
             let now = Self.nowMs()
             if pool.engine == .postgres {
@@ -46,7 +47,7 @@ extension MetadataStore {
             let stored = record!
             switch target {
             case .tag(let name):
-                try await retargetTag(repositoryID: manifest.repositoryId, name: name, manifestID: stored.id, now: now, db: db)
+                try await retargetTag(repositoryID: manifest.repositoryId, name: name, manifestID: stored.id, now: now, pusherID: pusherID, db: db)
             case .hidden(let expiresMs):
                 try await db.raw("""
                     INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
@@ -112,7 +113,7 @@ extension MetadataStore {
     /// the old row). The new row ends when the manifest's `quay.expires-after` label says, unless it is a
     /// `reversion` (a restore through the time machine).
     func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, now: Int64, reversion: Bool = false,
-                     db: any SQLDatabase) async throws {
+                     pusherID: Int64?, db: any SQLDatabase) async throws {
         let current = try await db.raw("""
             SELECT t.id, t.manifest_id FROM tag t
             WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
@@ -123,8 +124,8 @@ extension MetadataStore {
         try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
         let end = reversion ? nil : try await labelledEnd(manifestID: manifestID, start: now, db: db)
         try await db.raw("""
-            INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden, reversion)
-            VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), \(bind: end), FALSE, \(bind: reversion))
+            INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden, reversion, pusher_id)
+            VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), \(bind: end), FALSE, \(bind: reversion), \(bind: pusherID))
             """).run()
     }
 

@@ -31,16 +31,28 @@ extension MetadataStore {
         return inserted
     }
 
-    /// Creates an organization with its `owners` team (role `admin`) holding `creatorID`.
-    public func createOrganization(name: String, email: String?, creatorID: Int64) async throws -> AccountRecord {
+    /// Creates an organization with its `owners` team (role `admin`) holding `creatorID` (empty without
+    /// one: a Portus namespace, whose `ownerTeamID` decides who administers it).
+    public func createOrganization(name: String, email: String?, creatorID: Int64?, ownerTeamID: Int64? = nil,
+                                   description: String = "") async throws -> AccountRecord {
         try await pool.transaction { db in
-            let organization = try await insertAccount(db, username: name, email: email, passwordHash: nil, organization: true)
+            let inserted = try await insertAccount(db, username: name, email: email, passwordHash: nil, organization: true)
+            let now = Self.nowMs()
             let team = try await db.raw("""
-                INSERT INTO team (organization_id, name, role, description) VALUES (\(bind: organization.id), 'owners', 'admin', '')
+                INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
+                VALUES (\(bind: inserted.id), 'owners', 'admin', '', \(bind: now), \(bind: now))
                 RETURNING id
                 """).first(decoding: IDRow.self, with: decoder)!
-            try await db.raw("INSERT INTO team_member (team_id, account_id) VALUES (\(bind: team.id), \(bind: creatorID))").run()
-            return organization
+            if let creatorID {
+                try await db.raw("""
+                    INSERT INTO team_member (team_id, account_id, created_ms, updated_ms) VALUES (\(bind: team.id), \(bind: creatorID), \(bind: now), \(bind: now))
+                    """).run()
+            }
+            guard ownerTeamID != nil || !description.isEmpty else { return inserted }
+            return try await db.raw("""
+                UPDATE account SET owner_team_id = \(bind: ownerTeamID), description = \(bind: description) WHERE id = \(bind: inserted.id)
+                RETURNING \(Self.accountColumns)
+                """).first(decoding: AccountRecord.self, with: decoder)!
         }
     }
 
@@ -78,17 +90,18 @@ extension MetadataStore {
     /// The organization's teams in name order, with member and repository counts.
     public func teamSummaries(organizationID: Int64) async throws -> [TeamSummary] {
         struct Row: Decodable {
-            let id: Int64, organization_id: Int64, name: String, role: TeamRole, description: String
+            let id: Int64, organization_id: Int64, name: String, role: TeamRole, description: String, created_ms: Int64, updated_ms: Int64
             let member_count: Int, repository_count: Int
         }
         let rows = try await all("""
-            SELECT t.id, t.organization_id, t.name, t.role, t.description,
+            SELECT t.id, t.organization_id, t.name, t.role, t.description, t.created_ms, t.updated_ms,
                    (SELECT COUNT(*) FROM team_member m WHERE m.team_id = t.id) AS member_count,
                    (SELECT COUNT(*) FROM team_repository_permission p WHERE p.team_id = t.id) AS repository_count
             FROM team t WHERE t.organization_id = \(bind: organizationID) ORDER BY t.name
             """, as: Row.self)
         return rows.map {
-            TeamSummary(team: TeamRecord(id: $0.id, organizationId: $0.organization_id, name: $0.name, role: $0.role, description: $0.description),
+            TeamSummary(team: TeamRecord(id: $0.id, organizationId: $0.organization_id, name: $0.name, role: $0.role, description: $0.description,
+                                         createdMs: $0.created_ms, updatedMs: $0.updated_ms),
                         memberCount: $0.member_count, repositoryCount: $0.repository_count)
         }
     }

@@ -14,8 +14,9 @@ public struct TeamPermission: Sendable, Equatable {
 }
 
 extension MetadataStore {
-    /// Every role `accountID` holds on a repository: directly, through its teams' permissions, and `admin`
-    /// through an `admin` team of the repository's organization. Callers take the highest and cap it.
+    /// Every role `accountID` holds on a repository: directly, through its teams' permissions, `admin`
+    /// through an `admin` team of the repository's organization, and through its role in the namespace's
+    /// owning team (Portus). Callers take the highest and cap it.
     public func heldRoles(accountID: Int64, repository: RepositoryRecord) async throws -> [RepositoryRole] {
         struct Row: Decodable { let role: String }
         let rows = try await all("""
@@ -26,9 +27,32 @@ extension MetadataStore {
             UNION ALL
             SELECT 'admin' AS role FROM team t JOIN team_member m ON m.team_id = t.id
             WHERE t.organization_id = \(bind: repository.namespaceId) AND t.role = 'admin' AND m.account_id = \(bind: accountID)
+            UNION ALL
+            SELECT \(Self.ownerTeamRepositoryRole) AS role FROM account n JOIN team_member m ON m.team_id = n.owner_team_id
+            WHERE n.id = \(bind: repository.namespaceId) AND m.account_id = \(bind: accountID)
             """, as: Row.self)
         return rows.compactMap { RepositoryRole(rawValue: $0.role) }
     }
+
+    /// The condition under which `viewer` holds a role on repository `r` of namespace `a`: its own
+    /// namespace, a direct or team grant, an `admin` team of the organization, or a place in the
+    /// namespace's owning team. Listings and the catalog select with it; `heldRoles` tells the role.
+    static func holdsRole(viewer: Int64) -> SQLQueryString {
+        """
+        r.namespace_id = \(bind: viewer)
+        OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: viewer))
+        OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
+                   WHERE p.repository_id = r.id AND m.account_id = \(bind: viewer))
+        OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
+                   WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: viewer))
+        OR EXISTS (SELECT 1 FROM team_member m WHERE m.team_id = a.owner_team_id AND m.account_id = \(bind: viewer))
+        """
+    }
+
+    /// The repository role a member `m` of a namespace's owning team holds on its repositories (Portus):
+    /// viewers read, contributors write, owners administer.
+    static let ownerTeamRepositoryRole: SQLQueryString =
+        "CASE m.role WHEN 'owner' THEN 'admin' WHEN 'contributor' THEN 'write' ELSE 'read' END"
 
     /// The roles an account holds on a repository directly and through teams (not through org admin).
     public func transitiveRoles(accountID: Int64, repositoryID: Int64) async throws -> [RepositoryRole] {
@@ -58,14 +82,15 @@ extension MetadataStore {
     public func teamPermissions(repositoryID: Int64) async throws -> [TeamPermission] {
         struct Row: Decodable {
             let id: Int64, organization_id: Int64, name: String, team_role: TeamRole, description: String, role: RepositoryRole
+            let created_ms: Int64, updated_ms: Int64
         }
         return try await all("""
-            SELECT t.id, t.organization_id, t.name, t.role AS team_role, t.description, p.role
+            SELECT t.id, t.organization_id, t.name, t.role AS team_role, t.description, p.role, t.created_ms, t.updated_ms
             FROM team_repository_permission p JOIN team t ON t.id = p.team_id
             WHERE p.repository_id = \(bind: repositoryID) ORDER BY t.name
             """, as: Row.self).map {
             TeamPermission(team: TeamRecord(id: $0.id, organizationId: $0.organization_id, name: $0.name, role: $0.team_role,
-                                            description: $0.description), role: $0.role)
+                                            description: $0.description, createdMs: $0.created_ms, updatedMs: $0.updated_ms), role: $0.role)
         }
     }
 

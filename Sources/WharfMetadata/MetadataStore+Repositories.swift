@@ -3,8 +3,12 @@ import SQLKit
 
 extension MetadataStore {
     static let repositoryColumns: SQLQueryString = """
-        r.id, r.namespace_id, a.username AS namespace_name, r.name, r.visibility, r.state, r.kind
+        r.id, r.namespace_id, a.username AS namespace_name, r.name, \(effectiveVisibility) AS visibility, r.state, r.kind,
+        a.namespace_visibility
         """
+
+    /// A repository's visibility as it applies: public when it or its namespace (`a`) is public.
+    static let effectiveVisibility: SQLQueryString = "CASE WHEN a.namespace_visibility = 'public' THEN 'public' ELSE r.visibility END"
 
     /// The repository `namespace/name`, unless it is marked for deletion.
     public func repository(namespace: String, name: String) async throws -> RepositoryRecord? {
@@ -125,16 +129,12 @@ extension MetadataStore {
     /// The repositories `accountID` may read, in id order after `afterID` (Quay's catalog order).
     ///
     /// As in Quay, public repositories of others are not listed; a user sees their own namespace,
-    /// repositories they or their teams hold a permission on, and every repository of organizations they administer.
+    /// repositories they or their teams hold a permission on, every repository of organizations they administer,
+    /// and every repository of namespaces whose owning team they are in.
     public func catalog(accountID: Int64, afterID: Int64, limit: Int) async throws -> [CatalogEntry] {
         try await all("""
             SELECT r.id, a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
-            WHERE r.state <> 3 AND r.id > \(bind: afterID) AND (r.namespace_id = \(bind: accountID)
-                   OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: accountID))
-                   OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
-                              WHERE p.repository_id = r.id AND m.account_id = \(bind: accountID))
-                   OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
-                              WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: accountID)))
+            WHERE r.state <> 3 AND r.id > \(bind: afterID) AND (\(Self.holdsRole(viewer: accountID)))
             ORDER BY r.id LIMIT \(bind: limit)
             """, as: CatalogEntry.self)
     }

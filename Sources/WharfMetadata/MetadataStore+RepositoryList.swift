@@ -5,7 +5,7 @@ import SQLKit
 public struct RepositoryListFilter: Sendable {
     /// The caller, whose own namespace and grants (direct, team, org-admin) are visible; nil: anonymous.
     public var viewerID: Int64?
-    /// Include every public repository.
+    /// Include every public repository (and, for a signed-in viewer, those of protected namespaces).
     public var includePublic: Bool
     /// Every repository is visible (superusers with full access).
     public var everything: Bool
@@ -69,21 +69,15 @@ extension MetadataStore {
     }
 
     /// The conditions selecting what `filter` may see; nil when it may see nothing.
-    private static func visibility(_ filter: RepositoryListFilter) -> [SQLQueryString]? {
+    static func visibility(_ filter: RepositoryListFilter) -> [SQLQueryString]? {
         let viewer = filter.viewerID ?? -1
         var visible: [SQLQueryString] = []
         if filter.everything { visible.append("TRUE") }
-        if filter.includePublic { visible.append("r.visibility = 'public'") }
-        if filter.viewerID != nil {
-            visible.append("""
-                r.namespace_id = \(bind: viewer)
-                OR EXISTS (SELECT 1 FROM repository_permission p WHERE p.repository_id = r.id AND p.account_id = \(bind: viewer))
-                OR EXISTS (SELECT 1 FROM team_repository_permission p JOIN team_member m ON m.team_id = p.team_id
-                           WHERE p.repository_id = r.id AND m.account_id = \(bind: viewer))
-                OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
-                           WHERE t.organization_id = r.namespace_id AND t.role = 'admin' AND m.account_id = \(bind: viewer))
-                """)
+        if filter.includePublic {
+            visible.append("r.visibility = 'public' OR a.namespace_visibility = 'public'")
+            if filter.viewerID != nil { visible.append("a.namespace_visibility = 'protected'") }
         }
+        if filter.viewerID != nil { visible.append(holdsRole(viewer: viewer)) }
         guard !visible.isEmpty else { return nil }
         var conditions: [SQLQueryString] = ["r.state <> 3"]
         conditions.append("(" + visible.map { "(" + $0 + ")" }.joined(separator: " OR ") + ")")
@@ -101,7 +95,7 @@ extension MetadataStore {
         let weekAgo = RepositoryActivity.day(Date().addingTimeInterval(-6 * 86_400))
         let now = Self.nowMs()
         return try await all("""
-            SELECT r.id, a.username AS namespace, r.name, r.description, r.visibility, r.kind, r.state,
+            SELECT r.id, a.username AS namespace, r.name, r.description, \(Self.effectiveVisibility) AS visibility, r.kind, r.state,
                    CASE WHEN EXISTS (SELECT 1 FROM star s WHERE s.repository_id = r.id AND s.account_id = \(bind: viewer)) THEN 1 ELSE 0 END AS starred,
                    (SELECT MAX(t.lifetime_start_ms) FROM tag t WHERE t.repository_id = r.id AND t.hidden = FALSE AND \(Self.alive(now))) AS last_modified_ms,
                    CAST((SELECT COALESCE(SUM(c.count), 0) FROM repository_action_count c WHERE c.repository_id = r.id AND c.day >= \(bind: weekAgo)) AS BIGINT) AS popularity

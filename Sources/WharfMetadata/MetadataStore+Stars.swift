@@ -26,7 +26,7 @@ extension MetadataStore {
     /// The repositories an account starred, in name order, from `offset`.
     public func starredRepositories(accountID: Int64, offset: Int, limit: Int) async throws -> [StarredRepository] {
         try await all("""
-            SELECT a.username AS namespace, r.name, r.description, r.visibility FROM star s
+            SELECT a.username AS namespace, r.name, r.description, \(Self.effectiveVisibility) AS visibility FROM star s
             JOIN repository r ON r.id = s.repository_id JOIN account a ON a.id = r.namespace_id
             WHERE s.account_id = \(bind: accountID) AND r.state <> 3 ORDER BY a.username, r.name LIMIT \(bind: limit) OFFSET \(bind: offset)
             """, as: StarredRepository.self)

@@ -136,8 +136,8 @@ extension MetadataStore {
 
     /// Points tag `name` at `manifestID`, keeping the old row in the history. A `reversion` (a restore)
     /// is marked as such and ignores the manifest's expiration label; any other new row ends when the
-    /// label says.
-    public func moveTag(repositoryID: Int64, name: String, manifestID: Int64, reversion: Bool) async throws -> TagMove {
+    /// label says. `pusherID` is who moved it.
+    public func moveTag(repositoryID: Int64, name: String, manifestID: Int64, reversion: Bool, pusherID: Int64? = nil) async throws -> TagMove {
         try await pool.transaction { db in
             let now = Self.nowMs()
             if pool.engine == .postgres {
@@ -149,7 +149,8 @@ extension MetadataStore {
                 """).first()
             let currentDigest = try current?.decode(column: "digest", as: String.self)
             if try current?.decode(column: "manifest_id", as: Int64.self) == manifestID, !reversion { return .unchanged }
-            try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, now: now, reversion: reversion, db: db)
+            try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, now: now, reversion: reversion,
+                                  pusherID: pusherID, db: db)
             try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
             return currentDigest.map { .moved(from: $0) } ?? .created
         }

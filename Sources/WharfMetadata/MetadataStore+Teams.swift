@@ -32,7 +32,7 @@ public struct HeldPermission: Sendable, Equatable, Decodable {
 }
 
 extension MetadataStore {
-    static let teamColumns: SQLQueryString = "t.id, t.organization_id, t.name, t.role, t.description"
+    static let teamColumns: SQLQueryString = "t.id, t.organization_id, t.name, t.role, t.description, t.created_ms, t.updated_ms"
 
     public func team(organizationID: Int64, name: String) async throws -> TeamRecord? {
         try await first("SELECT \(Self.teamColumns) FROM team t WHERE t.organization_id = \(bind: organizationID) AND t.name = \(bind: name)",
@@ -48,15 +48,19 @@ extension MetadataStore {
         try await pool.transaction { db in
             let existing = try await db.raw("SELECT \(Self.teamColumns) FROM team t WHERE t.organization_id = \(bind: organizationID) AND t.name = \(bind: name)")
                 .first(decoding: TeamRecord.self, with: decoder)
+            let now = Self.nowMs()
             if let existing {
-                try await db.raw("UPDATE team SET role = \(bind: role.rawValue), description = \(bind: description ?? existing.description) WHERE id = \(bind: existing.id)").run()
+                try await db.raw("""
+                    UPDATE team SET role = \(bind: role.rawValue), description = \(bind: description ?? existing.description), updated_ms = \(bind: now)
+                    WHERE id = \(bind: existing.id)
+                    """).run()
                 return (TeamRecord(id: existing.id, organizationId: organizationID, name: name, role: role,
-                                   description: description ?? existing.description), false)
+                                   description: description ?? existing.description, createdMs: existing.createdMs, updatedMs: now), false)
             }
             let team = try await db.raw("""
-                INSERT INTO team (organization_id, name, role, description)
-                VALUES (\(bind: organizationID), \(bind: name), \(bind: role.rawValue), \(bind: description ?? ""))
-                RETURNING id, organization_id, name, role, description
+                INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
+                VALUES (\(bind: organizationID), \(bind: name), \(bind: role.rawValue), \(bind: description ?? ""), \(bind: now), \(bind: now))
+                RETURNING id, organization_id, name, role, description, created_ms, updated_ms
                 """).first(decoding: TeamRecord.self, with: decoder)!
             return (team, true)
         }
@@ -85,7 +89,10 @@ extension MetadataStore {
     /// Adds an account to a team (nothing happens when it is already in it) and drops its invitations there.
     public func addTeamMember(teamID: Int64, accountID: Int64) async throws {
         try await pool.transaction { db in
-            try await db.raw("INSERT INTO team_member (team_id, account_id) VALUES (\(bind: teamID), \(bind: accountID)) ON CONFLICT DO NOTHING").run()
+            try await db.raw("""
+                INSERT INTO team_member (team_id, account_id, created_ms, updated_ms)
+                VALUES (\(bind: teamID), \(bind: accountID), \(bind: Self.nowMs()), \(bind: Self.nowMs())) ON CONFLICT DO NOTHING
+                """).run()
             try await db.raw("DELETE FROM team_member_invite WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)").run()
         }
     }
@@ -150,7 +157,8 @@ extension MetadataStore {
     /// The repository permissions a team holds.
     public func teamPermissions(teamID: Int64) async throws -> [HeldPermission] {
         try await all("""
-            SELECT r.name, r.visibility, p.role FROM team_repository_permission p JOIN repository r ON r.id = p.repository_id
+            SELECT r.name, \(Self.effectiveVisibility) AS visibility, p.role FROM team_repository_permission p
+            JOIN repository r ON r.id = p.repository_id JOIN account a ON a.id = r.namespace_id
             WHERE p.team_id = \(bind: teamID) AND r.state <> 3 ORDER BY r.name
             """, as: HeldPermission.self)
     }
@@ -158,7 +166,8 @@ extension MetadataStore {
     /// The direct repository permissions an account (user or robot) holds, in any namespace.
     public func accountPermissions(accountID: Int64) async throws -> [HeldPermission] {
         try await all("""
-            SELECT r.name, r.visibility, p.role FROM repository_permission p JOIN repository r ON r.id = p.repository_id
+            SELECT r.name, \(Self.effectiveVisibility) AS visibility, p.role FROM repository_permission p
+            JOIN repository r ON r.id = p.repository_id JOIN account a ON a.id = r.namespace_id
             WHERE p.account_id = \(bind: accountID) AND r.state <> 3 ORDER BY r.name
             """, as: HeldPermission.self)
     }

@@ -32,6 +32,10 @@ extension MetadataStore {
                         as: AppTokenRecord.self)
     }
 
+    public func appToken(id: Int64) async throws -> AppTokenRecord? {
+        try await first("SELECT \(Self.appTokenColumns) FROM app_token WHERE id = \(bind: id)", as: AppTokenRecord.self)
+    }
+
     public func appToken(named tokenName: String) async throws -> AppTokenRecord? {
         try await first("SELECT \(Self.appTokenColumns) FROM app_token WHERE token_name = \(bind: tokenName)", as: AppTokenRecord.self)
     }

@@ -1,4 +1,5 @@
-/// A user, organization or robot (Quay keeps all three in one table).
+/// A user, organization or robot (Quay keeps all three in one table). Users and organizations are also
+/// the namespaces of the Portus API, with its visibility, description and owning team.
 public struct AccountRecord: Sendable, Equatable, Decodable {
     public let id: Int64
     public let uuid: String
@@ -9,6 +10,23 @@ public struct AccountRecord: Sendable, Equatable, Decodable {
     public let isRobot: Bool
     public let enabled: Bool
     public let removedTagExpirationS: Int64
+    /// A superuser by the database (a Portus administrator); `SUPER_USERS` names others.
+    public let superuser: Bool
+    /// A Portus bot: a user without a personal namespace of its own in the Portus API.
+    public let bot: Bool
+    public let displayName: String?
+    /// The namespace's description (Portus).
+    public let description: String
+    public let namespaceVisibility: NamespaceVisibility
+    /// The team whose members' roles decide what they may do in the namespace (Portus).
+    public let ownerTeamId: Int64?
+    /// What the server uses the account for, when it is not a user's or an organization's own (the
+    /// organization that holds the Portus teams).
+    public let systemRole: String?
+    public let createdMs: Int64
+    public let updatedMs: Int64?
+    public let currentSignInMs: Int64?
+    public let lastSignInMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -20,7 +38,26 @@ public struct AccountRecord: Sendable, Equatable, Decodable {
         case isRobot = "is_robot"
         case enabled
         case removedTagExpirationS = "removed_tag_expiration_s"
+        case superuser
+        case bot
+        case displayName = "display_name"
+        case description
+        case namespaceVisibility = "namespace_visibility"
+        case ownerTeamId = "owner_team_id"
+        case systemRole = "system_role"
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
+        case currentSignInMs = "current_sign_in_ms"
+        case lastSignInMs = "last_sign_in_ms"
     }
+}
+
+/// Who may pull from a namespace beyond its teams and grants (Portus): only they (`private`), every
+/// signed-in user (`protected`), or everyone (`public`, which makes each of its repositories public).
+public enum NamespaceVisibility: String, Sendable, Codable, CaseIterable {
+    case `private`
+    case protected
+    case `public`
 }
 
 /// A stored OAuth access token (its secret part is kept only as a hash).
@@ -58,7 +95,8 @@ public enum RepositoryState: Int, Sendable, Codable {
     case markedForDeletion = 3
 }
 
-/// A repository together with its namespace's name.
+/// A repository together with its namespace's name. `visibility` is the effective one: a repository of a
+/// public namespace is public.
 public struct RepositoryRecord: Sendable, Equatable, Decodable {
     public let id: Int64
     public let namespaceId: Int64
@@ -67,6 +105,8 @@ public struct RepositoryRecord: Sendable, Equatable, Decodable {
     public let visibility: Visibility
     public let state: RepositoryState
     public let kind: String
+    /// The namespace's own visibility: `protected` lets every signed-in user read the repository.
+    public let namespaceVisibility: NamespaceVisibility
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -76,6 +116,7 @@ public struct RepositoryRecord: Sendable, Equatable, Decodable {
         case visibility
         case state
         case kind
+        case namespaceVisibility = "namespace_visibility"
     }
 }
 

@@ -174,6 +174,54 @@ enum Schema {
         tagHistoryMigration,
         logExportMigration,
         listingIndexesMigration,
+        portusMigration,
+    ]
+
+    /// What the Portus API adds to the shared model: superusers kept in the database (Portus
+    /// administrators), bot users, display names and sign-in times; a namespace's visibility
+    /// (`private`, `protected`, `public`), description and owning team; teams' times; team members
+    /// with ids and per-member roles (`viewer`, `contributor`, `owner`); who pushed each tag; a manifest's
+    /// security-scan state; and the name of the registry Wharf is.
+    static let portusMigration: [String] = [
+        "ALTER TABLE account ADD COLUMN superuser {{bool}} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE account ADD COLUMN bot {{bool}} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE account ADD COLUMN display_name TEXT",
+        "ALTER TABLE account ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE account ADD COLUMN namespace_visibility TEXT NOT NULL DEFAULT 'private'",
+        "ALTER TABLE account ADD COLUMN owner_team_id BIGINT REFERENCES team(id) ON DELETE SET NULL",
+        "ALTER TABLE account ADD COLUMN system_role TEXT",
+        "ALTER TABLE account ADD COLUMN updated_ms BIGINT",
+        "ALTER TABLE account ADD COLUMN current_sign_in_ms BIGINT",
+        "ALTER TABLE account ADD COLUMN last_sign_in_ms BIGINT",
+        "CREATE INDEX account_owner_team ON account (owner_team_id)",
+        "ALTER TABLE team ADD COLUMN created_ms BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE team ADD COLUMN updated_ms BIGINT NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE team_membership (
+            id {{pk}},
+            team_id BIGINT NOT NULL REFERENCES team(id) ON DELETE CASCADE,
+            account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+            role TEXT,
+            created_ms BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            UNIQUE (team_id, account_id)
+        )
+        """,
+        "INSERT INTO team_membership (team_id, account_id, role, created_ms, updated_ms) SELECT team_id, account_id, NULL, 0, 0 FROM team_member",
+        "DROP TABLE team_member",
+        "ALTER TABLE team_membership RENAME TO team_member",
+        "CREATE INDEX team_member_account ON team_member (account_id)",
+        "ALTER TABLE tag ADD COLUMN pusher_id BIGINT REFERENCES account(id) ON DELETE SET NULL",
+        "ALTER TABLE manifest ADD COLUMN scan_state INTEGER NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE registry_setting (
+            id {{pk}},
+            name TEXT NOT NULL,
+            external_hostname TEXT,
+            created_ms BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL
+        )
+        """,
     ]
 
     /// Indexes that keep pages of tag history and of a namespace's repositories cheap at scale: the

@@ -11,9 +11,12 @@ struct AppTokenRoutes {
     var routes: [QuayRoute] {
         [
             QuayRoute(.get, "/api/v1/user/apptoken", operationID: "listAppTokens", summary: "Lists the app specific tokens for the user.",
-                      scope: .userAdmin, handler: list),
+                      scope: .userAdmin, query: [QuayParameter("expiring", .boolean, "If true, only returns those tokens expiring soon")],
+                      handler: list),
             QuayRoute(.post, "/api/v1/user/apptoken", operationID: "createAppToken", summary: "Create a new app specific token for user.",
-                      scope: .userAdmin, handler: create),
+                      scope: .userAdmin, body: QuayBodySchema("NewToken", "Description of a new token.", [
+                          QuayParameter("title", .string, "Friendly name to help identify the token", required: true),
+                      ]), handler: create),
             QuayRoute(.get, "/api/v1/user/apptoken/{token_uuid}", operationID: "getAppToken", summary: "Returns a specific app token for the user.",
                       scope: .userAdmin, handler: get),
             QuayRoute(.delete, "/api/v1/user/apptoken/{token_uuid}", operationID: "revokeAppToken", summary: "Revokes a specific app token for the user.",

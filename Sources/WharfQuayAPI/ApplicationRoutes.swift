@@ -10,15 +10,27 @@ struct ApplicationRoutes {
     var access: OrganizationAccess { OrganizationAccess(services: services) }
 
     var routes: [QuayRoute] {
-        [
+        /// Creation and update read the same fields; only the name is required by either.
+        func fields(_ name: String, _ description: String) -> QuayBodySchema {
+            QuayBodySchema(name, description, [
+                QuayParameter("name", .string, "The name of the application", required: true),
+                QuayParameter("redirect_uri", .string, "The URI for the application's OAuth redirect"),
+                QuayParameter("application_uri", .string, "The URI for the application's homepage"),
+                QuayParameter("description", .string, "The human-readable description for the application"),
+                QuayParameter("avatar_email", .string, "The e-mail address of the avatar to use for the application"),
+            ])
+        }
+        return [
             QuayRoute(.get, "/api/v1/organization/{orgname}/applications", operationID: "getOrganizationApplications",
                       summary: "List the applications for the specified organization", scope: .orgAdmin, handler: list),
             QuayRoute(.post, "/api/v1/organization/{orgname}/applications", operationID: "createOrganizationApplication",
-                      summary: "Creates a new application under this organization.", scope: .orgAdmin, handler: create),
+                      summary: "Creates a new application under this organization.", scope: .orgAdmin,
+                      body: fields("NewApp", "Description of a new organization application."), handler: create),
             QuayRoute(.get, "/api/v1/organization/{orgname}/applications/{client_id}", operationID: "getOrganizationApplication",
                       summary: "Retrieves the application with the specified client_id under the specified organization", scope: .orgAdmin, handler: get),
             QuayRoute(.put, "/api/v1/organization/{orgname}/applications/{client_id}", operationID: "updateOrganizationApplication",
-                      summary: "Updates an application under this organization.", scope: .orgAdmin, handler: update),
+                      summary: "Updates an application under this organization.", scope: .orgAdmin,
+                      body: fields("UpdateApp", "Description of an updated application."), handler: update),
             QuayRoute(.delete, "/api/v1/organization/{orgname}/applications/{client_id}", operationID: "deleteOrganizationApplication",
                       summary: "Deletes the application under this organization.", scope: .orgAdmin, handler: delete),
             QuayRoute(.get, "/api/v1/app/{client_id}", operationID: "getApplicationInformation",

@@ -54,7 +54,7 @@ enum DiscoveryDocument {
             }
             if let body = route.body {
                 definitions[body.name] = schema(body)
-                parameters.append(["name": "body", "in": "body", "required": true, "description": "Request body contents.",
+                parameters.append(["name": "body", "in": "body", "required": body.required, "description": "Request body contents.",
                                    "schema": ["$ref": "#/definitions/\(body.name)"]])
             }
             operation["parameters"] = parameters
@@ -120,11 +120,12 @@ enum DiscoveryDocument {
 
     private static func schema(_ body: QuayBodySchema) -> [String: Any] {
         var schema: [String: Any] = [
-            "type": "object", "description": body.description,
+            "type": "object",
             "properties": Dictionary(uniqueKeysWithValues: body.properties.map { property in
                 (property.name, ["type": property.type.rawValue, "description": property.description] as [String: Any])
             }),
         ]
+        if !body.description.isEmpty { schema["description"] = body.description }
         let required = body.properties.filter(\.required).map(\.name)
         if !required.isEmpty { schema["required"] = required }
         return schema

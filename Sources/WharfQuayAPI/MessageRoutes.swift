@@ -14,7 +14,11 @@ struct MessageRoutes {
     var routes: [QuayRoute] {
         [
             QuayRoute(.get, "/api/v1/messages", operationID: "getGlobalMessages", summary: "Return a super users messages.", handler: list),
-            QuayRoute(.post, "/api/v1/messages", operationID: "createGlobalMessage", summary: "Create a message.", scope: .superUser, handler: create),
+            QuayRoute(.post, "/api/v1/messages", operationID: "createGlobalMessage", summary: "Create a message.", scope: .superUser,
+                      body: QuayBodySchema("CreateMessage", "Create a new message", [
+                          QuayParameter("message", .object, "A single message: content, media_type (text/markdown, text/plain) and severity (info, warning, error)",
+                                        required: true),
+                      ]), handler: create),
             QuayRoute(.delete, "/api/v1/message/{uuid}", operationID: "deleteGlobalMessage", summary: "Delete a message.",
                       scope: .superUser, handler: delete),
         ]

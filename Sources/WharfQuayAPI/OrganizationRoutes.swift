@@ -12,11 +12,18 @@ struct OrganizationRoutes {
     var routes: [QuayRoute] {
         [
             QuayRoute(.post, "/api/v1/organization/", operationID: "createOrganization", summary: "Create a new organization.",
-                      scope: .userAdmin, handler: create),
+                      scope: .userAdmin, body: QuayBodySchema("NewOrg", "Description of a new organization.", [
+                          QuayParameter("name", .string, "Organization username", required: true),
+                          QuayParameter("email", .string, "Organization contact email"),
+                      ]), handler: create),
             QuayRoute(.get, "/api/v1/organization/{orgname}", operationID: "getOrganization", summary: "Get the details for the specified organization.",
                       handler: get),
             QuayRoute(.put, "/api/v1/organization/{orgname}", operationID: "changeOrganizationDetails", summary: "Change the details for the specified organization.",
-                      scope: .orgAdmin, handler: update),
+                      scope: .orgAdmin, body: QuayBodySchema("UpdateOrg", "Description of updates for an existing organization", [
+                          QuayParameter("email", .string, "Organization contact email"),
+                          QuayParameter("contact_email", .string, "Organization contact email, read when email is absent"),
+                          QuayParameter("tag_expiration_s", .integer, "The number of seconds for tag expiration"),
+                      ]), handler: update),
             QuayRoute(.delete, "/api/v1/organization/{orgname}", operationID: "deleteAdminedOrganization", summary: "Deletes the specified organization.",
                       scope: .orgAdmin, handler: delete),
             QuayRoute(.get, "/api/v1/organization/{orgname}/members", operationID: "getOrganizationMembers", summary: "List the human members of the specified organization.",

@@ -15,9 +15,15 @@ struct PrototypeRoutes {
             QuayRoute(.get, base, operationID: "getOrganizationPrototypePermissions", summary: "List the existing prototypes for this organization.",
                       scope: .orgAdmin, handler: list),
             QuayRoute(.post, base, operationID: "createOrganizationPrototypePermission", summary: "Create a new permission prototype.",
-                      scope: .orgAdmin, handler: create),
+                      scope: .orgAdmin, body: QuayBodySchema("NewPrototype", "Description of a new prototype", [
+                          QuayParameter("role", .string, "Role that should be applied to the delegate", required: true),
+                          QuayParameter("activating_user", .object, "Repository creating user to whom the rule should apply"),
+                          QuayParameter("delegate", .object, "Information about the user or team to which the rule grants access", required: true),
+                      ]), handler: create),
             QuayRoute(.put, base + "/{prototypeid}", operationID: "updateOrganizationPrototypePermission", summary: "Update the role of an existing permission prototype.",
-                      scope: .orgAdmin, handler: update),
+                      scope: .orgAdmin, body: QuayBodySchema("PrototypeUpdate", "Description of a the new prototype role", [
+                          QuayParameter("role", .string, "Role that should be applied to the permission", required: true),
+                      ]), handler: update),
             QuayRoute(.delete, base + "/{prototypeid}", operationID: "deleteOrganizationPrototypePermission", summary: "Delete an existing permission prototype.",
                       scope: .orgAdmin, handler: delete),
         ]

@@ -26,6 +26,16 @@ public struct QuayAPIHandler: Sendable {
     /// Whether `path` belongs to the Quay API.
     public static func handles(_ path: String) -> Bool { path.hasPrefix("/api/v1/") }
 
+    /// Whether a route of the Quay API has this path (with `method`, or with any method when it is nil),
+    /// or has the path with a trailing slash (which Quay answers with a redirect).
+    public func serves(_ path: String, method: HTTPRequest.Method? = nil) -> Bool {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+        return routes.contains { route in
+            (method == nil || route.method == method)
+                && (route.match(components) != nil || (!path.hasSuffix("/") && route.match(components + [""]) != nil))
+        }
+    }
+
     /// Answers one `/api/v1` request from the peer at `remoteIP`.
     public func respond(to request: Request, remoteIP: String?) async -> Response {
         let components = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }

@@ -19,16 +19,19 @@ public struct QuayParameter: Sendable {
 }
 
 /// The JSON request body an endpoint reads: the name of its schema in the discovery document's
-/// `definitions` (Quay's names, e.g. `NewRepo`) and its properties.
+/// `definitions` (Quay's names, e.g. `NewRepo`; an empty description is left out), its properties, and
+/// whether the body may be left out (an empty body read as `{}`).
 public struct QuayBodySchema: Sendable {
     public let name: String
     public let description: String
     public let properties: [QuayParameter]
+    public let required: Bool
 
-    public init(_ name: String, _ description: String, _ properties: [QuayParameter]) {
+    public init(_ name: String, _ description: String, _ properties: [QuayParameter], required: Bool = true) {
         self.name = name
         self.description = description
         self.properties = properties
+        self.required = required
     }
 }
 

@@ -11,6 +11,12 @@ struct RepositoryPermissionRoutes {
 
     var routes: [QuayRoute] {
         let base = "/api/v1/repository/{repository}/permissions"
+        let userRole = QuayBodySchema("UserPermission", "Description of a user permission.", [
+            QuayParameter("role", .string, "Role to use for the user", required: true),
+        ])
+        let teamRole = QuayBodySchema("TeamPermission", "Description of a team permission.", [
+            QuayParameter("role", .string, "Role to use for the team", required: true),
+        ])
         return [
             QuayRoute(.get, base + "/user/", operationID: "listRepoUserPermissions", summary: "List all user permissions.",
                       scope: .repoAdmin, handler: listUsers),
@@ -19,7 +25,7 @@ struct RepositoryPermissionRoutes {
             QuayRoute(.get, base + "/user/{username}", operationID: "getUserPermissions", summary: "Get the permission for the specified user.",
                       scope: .repoAdmin, handler: getUser),
             QuayRoute(.put, base + "/user/{username}", operationID: "changeUserPermissions", summary: "Update the perimssions for an existing repository.",
-                      scope: .repoAdmin, handler: setUser),
+                      scope: .repoAdmin, body: userRole, handler: setUser),
             QuayRoute(.delete, base + "/user/{username}", operationID: "deleteUserPermissions", summary: "Delete the permission for the user.",
                       scope: .repoAdmin, handler: deleteUser),
             QuayRoute(.get, base + "/user/{username}/transitive", operationID: "getUserTransitivePermission",
@@ -27,7 +33,7 @@ struct RepositoryPermissionRoutes {
             QuayRoute(.get, base + "/team/{teamname}", operationID: "getTeamPermissions", summary: "Fetch the permission for the specified team.",
                       scope: .repoAdmin, handler: getTeam),
             QuayRoute(.put, base + "/team/{teamname}", operationID: "changeTeamPermissions", summary: "Update the existing team permission.",
-                      scope: .repoAdmin, handler: setTeam),
+                      scope: .repoAdmin, body: teamRole, handler: setTeam),
             QuayRoute(.delete, base + "/team/{teamname}", operationID: "deleteTeamPermissions", summary: "Delete the permission for the specified team.",
                       scope: .repoAdmin, handler: deleteTeam),
         ]

@@ -22,14 +22,24 @@ struct RobotRoutes {
 
     private func routes(prefix: String, noun: String, scope: Scope, owner: @escaping @Sendable (QuayRequest) async throws -> Owner) -> [QuayRoute] {
         let robot = prefix + "/{robot_shortname}"
+        let listQuery = [
+            QuayParameter("limit", .integer, "If specified, the number of robots to return."),
+            QuayParameter("token", .boolean, "If false, the robot's token is not returned."),
+            QuayParameter("permissions", .boolean, "Whether to include repositories and teams in which the robots have permission."),
+        ]
+        /// The body is optional: an empty one creates the robot without description or metadata.
+        let createBody = QuayBodySchema("CreateRobot", "Optional data for creating a robot", [
+            QuayParameter("description", .string, "Optional text description for the robot"),
+            QuayParameter("unstructured_metadata", .object, "Optional unstructured metadata for the robot"),
+        ], required: false)
         return [
-            QuayRoute(.get, prefix, operationID: "get\(noun)Robots", summary: "List the available robots.", scope: scope) { call in
+            QuayRoute(.get, prefix, operationID: "get\(noun)Robots", summary: "List the available robots.", scope: scope, query: listQuery) { call in
                 try await list(call, owner: try await owner(call))
             },
             QuayRoute(.get, robot, operationID: "get\(noun)Robot", summary: "Returns the robot with the specified name.", scope: scope) { call in
                 try await get(call, owner: try await requireAdmin(owner(call), call))
             },
-            QuayRoute(.put, robot, operationID: "create\(noun)Robot", summary: "Create a new robot.", scope: scope) { call in
+            QuayRoute(.put, robot, operationID: "create\(noun)Robot", summary: "Create a new robot.", scope: scope, body: createBody) { call in
                 try await create(call, owner: try await requireAdmin(owner(call), call))
             },
             QuayRoute(.delete, robot, operationID: "delete\(noun)Robot", summary: "Delete an existing robot.", scope: scope) { call in

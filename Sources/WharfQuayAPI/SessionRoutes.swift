@@ -10,7 +10,10 @@ struct SessionRoutes {
     var routes: [QuayRoute] {
         [
             QuayRoute(.post, "/api/v1/signin", operationID: "signinUser", summary: "Sign in the user with the specified credentials.",
-                      csrfExempt: true, handler: signIn),
+                      body: QuayBodySchema("SigninUser", "Information required to sign in a user.", [
+                          QuayParameter("username", .string, "The user's username", required: true),
+                          QuayParameter("password", .string, "The user's password", required: true),
+                      ]), csrfExempt: true, handler: signIn),
             QuayRoute(.post, "/api/v1/signout", operationID: "logout", summary: "Request that the current user be signed out.",
                       handler: signOut),
         ]

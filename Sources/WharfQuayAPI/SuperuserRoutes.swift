@@ -11,11 +11,24 @@ struct SuperuserRoutes {
     var routes: [QuayRoute] {
         [
             QuayRoute(.get, "/api/v1/superuser/users/", operationID: "listAllUsers", summary: "Returns a list of all users in the system.",
-                      scope: .superUser, handler: listUsers),
+                      scope: .superUser, query: [
+                          CommonParameters.nextPage,
+                          QuayParameter("limit", .integer, "Limit to the number of results to return per page. Max 100."),
+                          QuayParameter("disabled", .boolean, "If false, only enabled users will be returned."),
+                      ], handler: listUsers),
             QuayRoute(.post, "/api/v1/superuser/users/", operationID: "createInstallUser", summary: "Creates a new user.",
-                      scope: .superUser, handler: createUser),
+                      scope: .superUser, body: QuayBodySchema("CreateInstallUser", "Data for creating a user", [
+                          QuayParameter("username", .string, "The username of the user being created", required: true),
+                          QuayParameter("email", .string, "The email address of the user being created"),
+                      ]), handler: createUser),
+            // Quay names this schema `UpdateOrg` too; its properties differ from the organization's own `UpdateOrg`,
+            // and one name can hold only one definition.
             QuayRoute(.put, "/api/v1/superuser/organizations/{name}", operationID: "changeOrganization", summary: "Updates information about the specified organization.",
-                      scope: .superUser, handler: changeOrganization),
+                      scope: .superUser, body: QuayBodySchema("SuperUserUpdateOrg", "Description of updates for an organization", [
+                          QuayParameter("name", .string, "The new name for the organization"),
+                          QuayParameter("email", .string, "Organization contact email"),
+                          QuayParameter("tag_expiration_s", .integer, "The number of seconds for tag expiration"),
+                      ]), handler: changeOrganization),
             QuayRoute(.delete, "/api/v1/superuser/organizations/{name}", operationID: "deleteOrganization", summary: "Deletes the specified organization.",
                       scope: .superUser, handler: deleteOrganization),
         ]
@@ -27,7 +40,7 @@ struct SuperuserRoutes {
 
     func userView(_ user: AccountRecord) -> [String: Any] {
         ["kind": "user", "name": user.username, "username": user.username, "email": user.email.orNull, "verified": true,
-         "avatar": QuayViews.avatar(user), "super_user": services.authenticator.isSuperuser(user.username), "enabled": user.enabled]
+         "avatar": QuayViews.avatar(user), "super_user": services.authenticator.isSuperuser(user), "enabled": user.enabled]
     }
 
     @Sendable func listUsers(_ call: QuayRequest) async throws -> Response {

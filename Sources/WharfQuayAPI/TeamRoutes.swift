@@ -13,10 +13,13 @@ struct TeamRoutes {
         let team = "/api/v1/organization/{orgname}/team/{teamname}"
         return [
             QuayRoute(.put, team, operationID: "updateOrganizationTeam", summary: "Update the org-wide permission for the specified team.",
-                      scope: .orgAdmin, handler: save),
+                      scope: .orgAdmin, body: QuayBodySchema("TeamDescription", "Description of a team", [
+                          QuayParameter("role", .string, "Org wide permissions that should apply to the team", required: true),
+                          QuayParameter("description", .string, "Markdown description for the team"),
+                      ]), handler: save),
             QuayRoute(.delete, team, operationID: "deleteOrganizationTeam", summary: "Delete the specified team.", scope: .orgAdmin, handler: delete),
             QuayRoute(.get, team + "/members", operationID: "getOrganizationTeamMembers", summary: "Retrieve the list of members for the specified team.",
-                      scope: .orgAdmin, handler: members),
+                      scope: .orgAdmin, query: [QuayParameter("includePending", .boolean, "Whether to include pending members")], handler: members),
             QuayRoute(.put, team + "/members/{membername}", operationID: "updateOrganizationTeamMember",
                       summary: "Adds or invites a member to an existing team.", scope: .orgAdmin, handler: addMember),
             QuayRoute(.delete, team + "/members/{membername}", operationID: "deleteOrganizationTeamMember",

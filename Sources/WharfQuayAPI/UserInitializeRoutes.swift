@@ -11,8 +11,13 @@ struct UserInitializeRoutes {
     static let tokenLifetime: TimeInterval = 9000
 
     var routes: [QuayRoute] {
-        [QuayRoute(.post, "/api/v1/user/initialize", operationID: "initializeUser",
-                   summary: "Create the first user of an empty registry.", handler: initialize)]
+        [QuayRoute(.post, "/api/v1/user/initialize", operationID: "initializeUser", summary: "Create the first user of an empty registry.",
+                   body: QuayBodySchema("UserInitialize", "The first user of an empty registry.", [
+                       QuayParameter("username", .string, "The username of the user being created", required: true),
+                       QuayParameter("password", .string, "The password of the user being created", required: true),
+                       QuayParameter("email", .string, "The email address of the user being created"),
+                       QuayParameter("access_token", .boolean, "Whether to answer with an OAuth access token carrying every scope"),
+                   ]), handler: initialize)]
     }
 
     struct Body: Decodable {

@@ -15,13 +15,18 @@ struct UserRoutes {
             QuayRoute(.get, "/api/v1/users/{username}", operationID: "getUserInformation", summary: "Get user information for the specified user.",
                       handler: user),
             QuayRoute(.get, "/api/v1/user/starred", operationID: "listStarredRepos", summary: "List all starred repositories.",
-                      scope: .userAdmin, handler: starred),
-            QuayRoute(.post, "/api/v1/user/starred", operationID: "createStar", summary: "Star a repository.",
-                      scope: .repoRead, handler: star),
+                      scope: .userAdmin, query: [CommonParameters.nextPage], handler: starred),
+            QuayRoute(.post, "/api/v1/user/starred", operationID: "createStar", summary: "Star a repository.", scope: .repoRead,
+                      body: QuayBodySchema("NewStarredRepository", "", [
+                          QuayParameter("namespace", .string, "Namespace in which the repository belongs", required: true),
+                          QuayParameter("repository", .string, "Repository name", required: true),
+                      ]), handler: star),
             QuayRoute(.delete, "/api/v1/user/starred/{repository}", operationID: "deleteStar", summary: "Removes a star from a repository.",
                       scope: .userAdmin, handler: unstar),
             QuayRoute(.get, "/api/v1/entities/{prefix}", operationID: "getMatchingEntities", summary: "Get a list of entities that match the specified prefix.",
-                      handler: entities),
+                      query: [QuayParameter("includeOrgs", .boolean, "Whether to include orgs names."),
+                              QuayParameter("includeTeams", .boolean, "Whether to include team names."),
+                              QuayParameter("namespace", .string, "Namespace to use when querying for org entities.")], handler: entities),
         ]
     }
 

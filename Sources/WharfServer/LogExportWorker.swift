@@ -104,7 +104,7 @@ public struct LogExportWorker: Service {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: JSONWriter.string(body)))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await OutboundURLPolicy.client.execute(request, timeout: .seconds(10))
             _ = try await response.body.collect(upTo: 1 << 16)
             if response.status.code >= 300 {
                 logger.warning("log export callback answered \(response.status.code)", metadata: ["url": "\(url)"])

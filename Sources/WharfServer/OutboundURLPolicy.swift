@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 
 /// Which URLs the server may call on a user's behalf (log-export callbacks): http(s) only, and no
@@ -5,6 +6,11 @@ import Foundation
 /// unless the host is listed in `OUTBOUND_ALLOWED_HOSTS`.
 struct OutboundURLPolicy: Sendable {
     let allowedHosts: Set<String>
+
+    /// The client for calls on a user's behalf. It never follows a redirect: the policy checked only the
+    /// URL it was given, not where a redirect would lead (a 3xx answer counts as a failed call).
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                   configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     /// Why `url` may not be called; nil when it may.
     func refusal(for url: String) -> String? {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WharfIdentity
 import Yams
 
 /// The server's settings: command-line options over a YAML file that uses Quay's key names.
@@ -43,6 +44,12 @@ public struct WharfConfiguration: Sendable {
     /// `OUTBOUND_ALLOWED_HOSTS` (Wharf's own): hosts that callbacks may reach although they resolve to
     /// loopback or private addresses (by default such callbacks are refused).
     public var outboundAllowedHosts: Set<String> = []
+    /// `REGISTRY_TITLE`: the registry's name (the Portus API's registry name until one is set).
+    public var registryTitle = "Wharf"
+    /// Portus's `config.yml` switches, as `PORTUS_FIRST_USER_ADMIN`, `PORTUS_DELETE_ENABLED`,
+    /// `PORTUS_DELETE_CONTRIBUTORS`, `PORTUS_CREATE_NAMESPACE`, `PORTUS_MANAGE_NAMESPACE`,
+    /// `PORTUS_CREATE_TEAM`, `PORTUS_MANAGE_TEAM` and `PORTUS_CHANGE_VISIBILITY`.
+    public var portusRules = PortusRules()
     /// Keys of the file that Wharf does not support; reported as warnings.
     public private(set) var ignoredKeys: [String] = []
 
@@ -92,6 +99,15 @@ public struct WharfConfiguration: Sendable {
             case "FEATURE_REQUIRE_TEAM_INVITE": requireTeamInvite = try bool(value, key)
             case "APP_SPECIFIC_TOKEN_EXPIRATION":
                 appTokenLifetime = value is NSNull ? nil : try Self.parseDuration(try string(value, key))
+            case "REGISTRY_TITLE": registryTitle = try string(value, key)
+            case "PORTUS_FIRST_USER_ADMIN": portusRules.firstUserAdmin = try bool(value, key)
+            case "PORTUS_DELETE_ENABLED": portusRules.deleteEnabled = try bool(value, key)
+            case "PORTUS_DELETE_CONTRIBUTORS": portusRules.deleteContributors = try bool(value, key)
+            case "PORTUS_CREATE_NAMESPACE": portusRules.createNamespace = try bool(value, key)
+            case "PORTUS_MANAGE_NAMESPACE": portusRules.manageNamespace = try bool(value, key)
+            case "PORTUS_CREATE_TEAM": portusRules.createTeam = try bool(value, key)
+            case "PORTUS_MANAGE_TEAM": portusRules.manageTeam = try bool(value, key)
+            case "PORTUS_CHANGE_VISIBILITY": portusRules.changeVisibility = try bool(value, key)
             default: ignoredKeys.append(key)
             }
         }

@@ -2,14 +2,20 @@ import Foundation
 import Hummingbird
 import WharfHTTP
 import WharfMetadata
+import WharfPortusAPI
 import WharfQuayAPI
 import WharfRegistry
 
-/// Sends each request to the API it belongs to.
+/// Sends each request to the API it belongs to. The Quay and Portus APIs share `/api/v1`: a request with
+/// a `Portus-Auth` header is Portus's; otherwise a method and path that a Quay route has are Quay's
+/// (`GET /api/v1/users/{username}`), a method and path that only Portus has are Portus's
+/// (`POST /api/v1/users/bootstrap`, `/api/v1/namespaces`, `/api/version`, …), and anything else under
+/// `/api/v1` gets Quay's answer (its 404, 405 or 501).
 struct WharfResponder: HTTPResponder {
     typealias Context = WharfRequestContext
     let registry: RegistryHandler
     let quay: QuayAPIHandler
+    let portus: PortusAPIHandler
     let oauth: OAuthHandler
     /// Where exported log documents are read from.
     let store: MetadataStore
@@ -27,7 +33,15 @@ struct WharfResponder: HTTPResponder {
     private func route(_ request: Request, remoteIP: String?) async -> Response {
         let path = request.uri.path
         if RegistryHandler.handles(path) { return await registry.respond(to: request, remoteIP: remoteIP) }
-        if QuayAPIHandler.handles(path) { return await quay.respond(to: request, remoteIP: remoteIP) }
+        if PortusAPIHandler.isAddressed(request) { return await portus.respond(to: request, remoteIP: remoteIP) }
+        if QuayAPIHandler.handles(path) || portus.serves(path) {
+            let method = request.method
+            if quay.serves(path, method: method) { return await quay.respond(to: request, remoteIP: remoteIP) }
+            if portus.serves(path, method: method) || (portus.serves(path) && !quay.serves(path)) {
+                return await portus.respond(to: request, remoteIP: remoteIP)
+            }
+            return await quay.respond(to: request, remoteIP: remoteIP)
+        }
         if OAuthHandler.handles(path) { return await oauth.respond(to: request, remoteIP: remoteIP) }
         if path.hasPrefix(Self.exportedLogsPrefix), request.method == .get { return await exportedLogs(String(path.dropFirst(Self.exportedLogsPrefix.count))) }
         return Responses.json(.notFound, encoding: ["message": "Not Found"])

@@ -3,11 +3,13 @@ import Hummingbird
 import Logging
 import WharfIdentity
 import WharfMetadata
+import WharfPortusAPI
 import WharfQuayAPI
 import WharfRegistry
 import WharfStorage
 
-/// The assembled server: stores, identity, the registry and the Quay API behind one HTTP listener.
+/// The assembled server: stores, identity, the registry, the Quay API and the Portus API behind one HTTP
+/// listener.
 public struct WharfServer: Sendable {
     public let configuration: WharfConfiguration
     public let store: MetadataStore
@@ -23,8 +25,12 @@ public struct WharfServer: Sendable {
     public let exports: LogExportWorker
     let registry: RegistryHandler
     let quay: QuayAPIHandler
+    let portus: PortusAPIHandler
     let oauth: OAuthHandler
     let logger: Logger
+
+    /// Wharf's version, reported by the Portus API's `/api/version`.
+    public static let version = "0.5.0"
 
     /// Opens the data directory, the database (migrating it) and the blob store, and wires the handlers.
     public static func assemble(_ configuration: WharfConfiguration, logger: Logger) async throws -> WharfServer {
@@ -54,6 +60,12 @@ public struct WharfServer: Sendable {
                                        logger: logger)
         let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
         let oauth = OAuthHandler(services: services, api: quay)
+        let portusSettings = PortusSettings(hostname: configuration.effectiveServerHostname, useSSL: configuration.urlScheme == "https",
+                                            defaultRegistryName: configuration.registryTitle, version: version, rules: configuration.portusRules)
+        let portus = PortusAPIHandler(services: PortusServices(store: store, blobs: blobs, authenticator: authenticator, permissions: services.permissions,
+                                                               audit: services.audit, appTokens: services.appTokens, repositories: services.repositories,
+                                                               tags: services.tags, settings: portusSettings),
+                                      logger: logger)
         let exports = LogExportWorker(store: store, baseURL: "\(configuration.urlScheme)://\(configuration.effectiveServerHostname)",
                                       policy: OutboundURLPolicy(allowedHosts: configuration.outboundAllowedHosts),
                                       interval: .seconds(2), logger: logger)
@@ -61,12 +73,12 @@ public struct WharfServer: Sendable {
                                     interval: .seconds(600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
                            accounts: services.accounts, services: services, janitor: janitor, flusher: flusher, exports: exports, registry: registry, quay: quay,
-                           oauth: oauth, logger: logger)
+                           portus: portus, oauth: oauth, logger: logger)
     }
 
     /// The HTTP application listening on the configured address.
     public func application() -> some ApplicationProtocol {
-        Application(responder: WharfResponder(registry: registry, quay: quay, oauth: oauth, store: store),
+        Application(responder: WharfResponder(registry: registry, quay: quay, portus: portus, oauth: oauth, store: store),
                     configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf"),
                     services: [janitor, flusher, exports], logger: logger)
     }

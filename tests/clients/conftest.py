@@ -143,6 +143,10 @@ class PostgresDatabase:
         return int(self._psql(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", uri=self.uri))
 
+    def query(self, sql: str) -> str:
+        """Runs `sql` in this database; psql's unaligned output (columns split by `|`)."""
+        return self._psql(sql, uri=self.uri)
+
     def create(self) -> None:
         self._psql(f'CREATE DATABASE "{self.name}"')
 
@@ -158,7 +162,8 @@ class PostgresDatabase:
 
 
 class WharfServer:
-    def __init__(self, workdir: Path, super_users: Iterable[str] = ("admin",)):
+    def __init__(self, workdir: Path, super_users: Iterable[str] = ("admin",),
+                 extra_config: Optional[Dict[str, object]] = None):
         self.bin = wharf_bin()
         self.workdir = workdir
         self.data_dir = workdir / "data"
@@ -186,6 +191,9 @@ class WharfServer:
         ]
         if self.database:
             lines.append(f"DB_URI: {json.dumps(self.database.uri)}")
+        # More config keys, each value written as JSON (which YAML reads as is).
+        for key, value in (extra_config or {}).items():
+            lines.append(f"{key}: {json.dumps(value)}")
         self.config_path.write_text("\n".join(lines) + "\n")
 
     # -- CLI ---------------------------------------------------------------
@@ -461,8 +469,10 @@ class ServerFactory:
         self.tmp_path_factory = tmp_path_factory
         self.servers: List[WharfServer] = []
 
-    def __call__(self, users: Dict[str, str] = None, super_users: Iterable[str] = ("admin",)) -> WharfServer:
-        server = WharfServer(self.tmp_path_factory.mktemp("wharf"), super_users=super_users)
+    def __call__(self, users: Dict[str, str] = None, super_users: Iterable[str] = ("admin",),
+                 extra_config: Optional[Dict[str, object]] = None) -> WharfServer:
+        server = WharfServer(self.tmp_path_factory.mktemp("wharf"), super_users=super_users,
+                             extra_config=extra_config)
         self.servers.append(server)
         for username, password in (users or {}).items():
             server.create_user(username, password)

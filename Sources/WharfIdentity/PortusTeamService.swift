@@ -1,0 +1,133 @@
+import Foundation
+import WharfMetadata
+
+/// Portus's teams on Wharf's teams: each is a team of one organization the server keeps for them
+/// (`portus-teams`), its members hold roles of their own (`viewer`, `contributor`, `owner`), and it
+/// owns namespaces, where those roles decide what its members may do. Teams of other organizations
+/// are Quay's, read-only here. Changes are logged with Portus's activity keys.
+public struct PortusTeamService: Sendable {
+    let store: MetadataStore
+    let audit: AuditLog
+
+    /// `system_role` of the organization that holds Portus's teams, and the name it is created with.
+    public static let organizationRole = "portus-teams"
+    public static let organizationName = "portus-teams"
+
+    public init(store: MetadataStore, audit: AuditLog) {
+        self.store = store
+        self.audit = audit
+    }
+
+    /// The organization that holds Portus's teams.
+    public func organization() async throws -> AccountRecord {
+        try await store.systemOrganization(role: Self.organizationRole, name: Self.organizationName)
+    }
+
+    /// Whether `team` is one of Portus's (not a Quay organization's, which Portus shows as hidden).
+    public func isPortusTeam(_ team: TeamRecord) async throws -> Bool {
+        try await team.organizationId == organization().id
+    }
+
+    /// Portus's team named `name`.
+    public func team(named name: String) async throws -> TeamRecord? {
+        try await store.team(organizationID: organization().id, name: name)
+    }
+
+    /// The problems with `name` as a team's name, by field (empty when it is fine).
+    public func problems(name: String?, renaming current: TeamRecord? = nil) async throws -> [String: [String]] {
+        guard let name, !name.trimmingCharacters(in: .whitespaces).isEmpty else { return ["name": ["can't be blank"]] }
+        if name.count > 255 { return ["name": ["is too long (maximum is 255 characters)"]] }
+        if name != current?.name, try await team(named: name) != nil { return ["name": ["has already been taken"]] }
+        return [:]
+    }
+
+    /// Creates a team whose first owner is `owner`.
+    public func create(name: String, description: String, owner: AccountRecord, by performer: Performer) async throws -> TeamRecord {
+        let problems = try await problems(name: name)
+        guard problems.isEmpty else { throw DomainError.invalidFields(problems) }
+        let organization = try await organization()
+        let (team, created) = try await store.saveTeam(organizationID: organization.id, name: name, role: .member, description: description)
+        guard created else { throw DomainError.invalidFields(["name": ["has already been taken"]]) }
+        _ = try await store.addTeamMember(teamID: team.id, accountID: owner.id, role: .owner)
+        await audit.record("team.create", namespace: organization, by: performer, metadata: ["team": name, "owner": owner.username])
+        return team
+    }
+
+    /// Renames the team or changes its description; a change to nothing is refused (as Portus does).
+    public func update(_ team: TeamRecord, name: String?, description: String?, by performer: Performer) async throws -> TeamRecord {
+        let newName = name.flatMap { $0 == team.name ? nil : $0 }
+        let newDescription = description.flatMap { $0 == team.description ? nil : $0 }
+        guard newName != nil || newDescription != nil else { throw DomainError.invalidFields([:]) }
+        if let newName {
+            let problems = try await problems(name: newName, renaming: team)
+            guard problems.isEmpty else { throw DomainError.invalidFields(problems) }
+        }
+        let updated: TeamRecord
+        do {
+            guard let changed = try await store.changeTeam(id: team.id, name: newName, description: newDescription) else { throw DomainError.notFound }
+            updated = changed
+        } catch MetadataError.conflict {
+            throw DomainError.invalidFields(["name": ["has already been taken"]])
+        }
+        let organization = try await organization()
+        if let newName {
+            await audit.record("team.change_team_name", namespace: organization, by: performer, metadata: ["old": team.name, "new": newName])
+        }
+        if let newDescription {
+            await audit.record("team.change_team_description", namespace: organization, by: performer,
+                               metadata: ["team": updated.name, "old": team.description, "new": newDescription])
+        }
+        return updated
+    }
+
+    /// Deletes the team. Its namespaces go to `heir` when given; otherwise they are deleted with it,
+    /// repositories and all (as Portus does).
+    public func delete(_ team: TeamRecord, heir: TeamRecord?, namespaces: NamespaceService, by performer: Performer) async throws {
+        if let heir {
+            guard heir.id != team.id else { throw DomainError.rejected("Cannot migrate namespaces to the same team") }
+            try await store.moveNamespaces(fromTeam: team.id, toTeam: heir.id)
+        } else {
+            for namespace in try await store.namespaces(ownedBy: team.id) {
+                try await namespaces.delete(namespace, by: performer)
+            }
+        }
+        try await store.deleteTeam(id: team.id)
+        await audit.record("team.delete", namespace: try await organization(), by: performer,
+                           metadata: ["team": team.name, "new_team": heir?.name])
+    }
+
+    /// Adds `user` to the team with `role` (an administrator always as `owner`); nil when it is
+    /// already a member.
+    public func add(_ user: AccountRecord, to team: TeamRecord, role: MemberRole, isAdmin: Bool, by performer: Performer) async throws -> TeamMemberRecord {
+        guard let member = try await store.addTeamMember(teamID: team.id, accountID: user.id, role: isAdmin ? .owner : role) else {
+            throw DomainError.invalidFields(["user": ["has already been taken"]])
+        }
+        await audit.record("team.add_member", namespace: try await organization(), by: performer,
+                           metadata: ["team": team.name, "team_user": user.username, "role": member.role?.rawValue])
+        return member
+    }
+
+    /// Gives a member a new role; an administrator stays `owner`, and the only owner stays one.
+    public func setRole(_ member: TeamMemberRecord, of user: AccountRecord, to role: MemberRole, isAdmin: Bool, team: TeamRecord,
+                        by performer: Performer) async throws -> TeamMemberRecord {
+        if isAdmin, role != .owner { throw DomainError.rejected("User cannot be demoted because it's a Portus admin") }
+        if role != .owner, try await isOnlyOwner(member) { throw DomainError.rejected("Cannot remove the only owner of the team") }
+        guard let updated = try await store.setTeamMemberRole(id: member.id, role) else { throw DomainError.notFound }
+        await audit.record("team.change_member_role", namespace: try await organization(), by: performer,
+                           metadata: ["team": team.name, "team_user": user.username, "old_role": member.role?.rawValue, "new_role": role.rawValue])
+        return updated
+    }
+
+    /// Takes a member out of the team; the only owner stays.
+    public func remove(_ member: TeamMemberRecord, of user: AccountRecord, team: TeamRecord, by performer: Performer) async throws {
+        if try await isOnlyOwner(member) { throw DomainError.rejected("Cannot remove the only owner of the team") }
+        guard try await store.removeTeamMember(id: member.id) else { throw DomainError.notFound }
+        await audit.record("team.remove_member", namespace: try await organization(), by: performer,
+                           metadata: ["team": team.name, "team_user": user.username, "role": member.role?.rawValue])
+    }
+
+    private func isOnlyOwner(_ member: TeamMemberRecord) async throws -> Bool {
+        guard member.role == .owner else { return false }
+        return try await store.teamMemberCount(teamID: member.teamId, role: .owner) <= 1
+    }
+}

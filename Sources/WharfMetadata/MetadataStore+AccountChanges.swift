@@ -1,0 +1,121 @@
+import Foundation
+import SQLKit
+
+/// Changes to an account; nil leaves a field as it is (`ownerTeamID` is changed only when `changesOwnerTeam`).
+public struct AccountChange: Sendable {
+    public var username: String?
+    public var email: String?
+    public var passwordHash: String?
+    public var displayName: String?
+    public var superuser: Bool?
+    public var description: String?
+    public var namespaceVisibility: NamespaceVisibility?
+    public var ownerTeamID: Int64?
+    public var changesOwnerTeam = false
+
+    public init() {}
+
+    /// Whether nothing would change.
+    public var isEmpty: Bool {
+        username == nil && email == nil && passwordHash == nil && displayName == nil && superuser == nil && description == nil
+            && namespaceVisibility == nil && !changesOwnerTeam
+    }
+}
+
+extension MetadataStore {
+    /// Applies `change` to account `id` in one transaction and returns the account as it is now (nil when
+    /// it does not exist). A new name renames the account's robots with it; a taken name is a `conflict`.
+    public func changeAccount(id: Int64, _ change: AccountChange) async throws -> AccountRecord? {
+        try await pool.transaction { db in
+            guard let current = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE id = \(bind: id)")
+                .first(decoding: AccountRecord.self, with: decoder) else { return nil }
+            if let name = change.username, name != current.username {
+                let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: name)").first()
+                guard taken == nil else { throw MetadataError.conflict("has already been taken") }
+                try await db.raw("UPDATE account SET username = \(bind: name) WHERE id = \(bind: id)").run()
+                try await db.raw("""
+                    UPDATE account SET username = \(bind: name + "+") || SUBSTR(username, CAST(\(bind: current.username.count + 2) AS INTEGER))
+                    WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))
+                    """).run()
+            }
+            var sets: [SQLQueryString] = ["updated_ms = \(bind: Self.nowMs())"]
+            if let email = change.email { sets.append("email = \(bind: email)") }
+            if let hash = change.passwordHash { sets.append("password_hash = \(bind: hash)") }
+            if let name = change.displayName { sets.append("display_name = \(bind: name)") }
+            if let superuser = change.superuser { sets.append("superuser = \(bind: superuser)") }
+            if let description = change.description { sets.append("description = \(bind: description)") }
+            if let visibility = change.namespaceVisibility { sets.append("namespace_visibility = \(bind: visibility.rawValue)") }
+            if change.changesOwnerTeam { sets.append("owner_team_id = \(bind: change.ownerTeamID)") }
+            return try await db.raw("""
+                UPDATE account SET \(sets.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING \(Self.accountColumns)
+                """).first(decoding: AccountRecord.self, with: decoder)
+        }
+    }
+
+    /// Creates a user with the Portus attributes (display name, bot, superuser); with `onlyIfFirst`, only
+    /// while no user exists (a `conflict` otherwise).
+    public func createUser(username: String, email: String?, passwordHash: String?, displayName: String?, bot: Bool, superuser: Bool,
+                           onlyIfFirst: Bool) async throws -> AccountRecord {
+        try await pool.transaction { db in
+            if onlyIfFirst {
+                let users = try await db.raw("SELECT COUNT(*) AS n FROM account WHERE is_organization = FALSE AND is_robot = FALSE")
+                    .first(decodingColumn: "n", as: Int.self) ?? 0
+                guard users == 0 else { throw MetadataError.conflict("users exist") }
+            }
+            let account = try await insertAccount(db, username: username, email: email, passwordHash: passwordHash)
+            return try await db.raw("""
+                UPDATE account SET display_name = \(bind: displayName), bot = \(bind: bot), superuser = \(bind: superuser)
+                WHERE id = \(bind: account.id) RETURNING \(Self.accountColumns)
+                """).first(decoding: AccountRecord.self, with: decoder)!
+        }
+    }
+
+    /// Notes a sign-in: the previous one becomes the last, this one the current.
+    public func recordSignIn(accountID: Int64) async throws {
+        try await run("""
+            UPDATE account SET last_sign_in_ms = COALESCE(current_sign_in_ms, \(bind: Self.nowMs())), current_sign_in_ms = \(bind: Self.nowMs())
+            WHERE id = \(bind: accountID)
+            """)
+    }
+
+    /// The user with e-mail address `email` (compared without case).
+    public func user(email: String) async throws -> AccountRecord? {
+        try await first("""
+            SELECT \(Self.accountColumns) FROM account WHERE LOWER(email) = \(bind: email.lowercased())
+            AND is_organization = FALSE AND is_robot = FALSE ORDER BY id LIMIT 1
+            """, as: AccountRecord.self)
+    }
+
+    /// The organization the server keeps for `role`, created (named `name`, or `name` with a number when
+    /// that is taken) the first time it is asked for.
+    public func systemOrganization(role: String, name: String) async throws -> AccountRecord {
+        if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
+            return existing
+        }
+        for attempt in 0..<100 {
+            let candidate = attempt == 0 ? name : "\(name)\(attempt)"
+            do {
+                return try await pool.transaction { db in
+                    if let existing = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)")
+                        .first(decoding: AccountRecord.self, with: decoder) { return existing }
+                    let created = try await insertAccount(db, username: candidate, email: nil, passwordHash: nil, organization: true)
+                    return try await db.raw("UPDATE account SET system_role = \(bind: role) WHERE id = \(bind: created.id) RETURNING \(Self.accountColumns)")
+                        .first(decoding: AccountRecord.self, with: decoder)!
+                }
+            } catch MetadataError.conflict {
+                if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
+                    return existing
+                }
+            }
+        }
+        throw MetadataError.conflict("no free name for the \(role) organization")
+    }
+}
+
+extension MetadataStore {
+    /// The user whose display name is `displayName`.
+    public func user(displayName: String) async throws -> AccountRecord? {
+        try await first("SELECT \(Self.accountColumns) FROM account WHERE display_name = \(bind: displayName) ORDER BY id LIMIT 1",
+                        as: AccountRecord.self)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import WharfHTTP
+import WharfIdentity
+
+/// Serves the Portus API from its route table: authenticates `Portus-Auth`, applies each endpoint's
+/// access level, and renders failures as Portus does (`{"message": …}` with the CORS headers).
+///
+/// The Portus and Quay APIs share `/api/v1`. A request goes to Portus when it carries `Portus-Auth`, or
+/// when its path is one of Portus's and none of Quay's (`WharfResponder` applies the rule).
+public struct PortusAPIHandler: Sendable {
+    let routes: [PortusRoute]
+    let services: PortusServices
+    let logger: Logger
+
+    public static let authHeader = HTTPField.Name("Portus-Auth")!
+
+    public init(services: PortusServices, logger: Logger) {
+        self.routes = PortusRouteTable.routes(services).enumerated().sorted { lhs, rhs in
+            lhs.element.literalCount != rhs.element.literalCount ? lhs.element.literalCount > rhs.element.literalCount : lhs.offset < rhs.offset
+        }.map(\.element)
+        self.services = services
+        self.logger = logger
+    }
+
+    /// Whether the request names the Portus API by its header.
+    public static func isAddressed(_ request: Request) -> Bool {
+        request.headers[authHeader] != nil && request.uri.path.hasPrefix("/api/")
+    }
+
+    /// Whether one of Portus's routes has this path (with `method`, or with any method when it is nil).
+    public func serves(_ path: String, method: HTTPRequest.Method? = nil) -> Bool {
+        let components = Self.components(path)
+        return routes.contains { (method == nil || $0.method == method) && $0.match(components) != nil }
+    }
+
+    private static func components(_ path: String) -> [Substring] {
+        path.split(separator: "/")
+    }
+
+    /// Answers one Portus API request from the peer at `remoteIP`.
+    public func respond(to request: Request, remoteIP: String?) async -> Response {
+        if request.method == .options { return PortusJSON.empty() }
+        let components = Self.components(request.uri.path)
+        let matching = routes.compactMap { route in route.match(components).map { (route, $0) } }
+        guard !matching.isEmpty else { return PortusAPIError.notFound.response() }
+        guard let (route, path) = matching.first(where: { $0.0.method == request.method }) else {
+            return PortusAPIError(.methodNotAllowed, "405 Not Allowed").response()
+        }
+        do {
+            let caller = try await authenticate(request, access: route.access)
+            let params = try await PortusParameters.read(request)
+            return try await route.handler(PortusRequest(request: request, path: path, caller: caller, params: params, ip: remoteIP))
+        } catch {
+            return render(error, request: request)
+        }
+    }
+
+    /// The caller from `Portus-Auth: <username>:<application token>`; open endpoints also take callers
+    /// without the header (or with a wrong one) as anonymous.
+    private func authenticate(_ request: Request, access: PortusRoute.Access) async throws -> Identity {
+        var identity: Identity?
+        if let header = request.headers[Self.authHeader] {
+            let parts = header.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            if parts.count >= 2 {
+                identity = try await services.authenticator.authenticate(username: String(parts[0]), appToken: String(parts[1]))
+            }
+        }
+        switch access {
+        case .anyone: return identity ?? .anonymous
+        case .user:
+            guard let identity else { throw PortusAPIError.authenticationFails }
+            return identity
+        case .admin:
+            guard let identity else { throw PortusAPIError.authenticationFails }
+            guard services.policy.isAdmin(identity) else { throw PortusAPIError.authorizationFails }
+            return identity
+        }
+    }
+
+    /// Renders any failure as Portus does; unexpected errors are logged and answered with a 500.
+    func render(_ error: any Error, request: Request) -> Response {
+        switch error {
+        case let error as PortusAPIError: return error.response()
+        case let error as DomainError: return PortusAPIError(error).response()
+        case AccountError.notFirstUser: return PortusAPIError(.badRequest, "you can only use this when there are no users on the system").response()
+        case let error as AccountError: return PortusAPIError(.unprocessableContent, "\(error)").response()
+        case let error as HTTPError where error.status == .contentTooLarge: return PortusAPIError(.contentTooLarge, "Request body too large").response()
+        default:
+            logger.error("Portus API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return PortusAPIError(.internalServerError, "Internal Server Error").response()
+        }
+    }
+}
