@@ -80,7 +80,7 @@ let package = Package(
         ]),
         .testTarget(name: "WharfOCITests", dependencies: ["WharfOCI"]),
         .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage"]),
-        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata"]),
+        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(name: "WharfIdentityTests", dependencies: ["WharfIdentity"]),
         .testTarget(name: "WharfPortusAPITests", dependencies: ["WharfPortusAPI", "WharfHTTP"]),
         .testTarget(name: "WharfServerTests", dependencies: [

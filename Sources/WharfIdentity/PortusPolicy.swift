@@ -93,11 +93,7 @@ public struct PortusPolicy: Sendable {
     public func mayDelete(_ identity: Identity, repository: RepositoryRecord) async throws -> Bool {
         guard rules.deleteEnabled else { return false }
         if isAdmin(identity) { return true }
-        switch try await permissions.role(of: identity, on: repository) {
-        case .admin: return true
-        case .write: return rules.deleteContributors
-        case .read, nil: return false
-        }
+        return rules.allowsDeletion(by: try await permissions.role(of: identity, on: repository))
     }
 
     /// `TeamPolicy#show?`/`member?`: administrators and the team's members.

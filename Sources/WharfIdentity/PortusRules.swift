@@ -1,3 +1,5 @@
+import WharfMetadata
+
 /// The switches of Portus's `config.yml` that change what its users may do (`first_user_admin`,
 /// `delete`, `user_permission`), under Wharf's `PORTUS_…` configuration keys. Defaults are Portus's.
 public struct PortusRules: Sendable {
@@ -19,4 +21,15 @@ public struct PortusRules: Sendable {
     public var changeVisibility = true
 
     public init() {}
+
+    /// Whether a caller holding `role` on a repository of a namespace with an owning team may delete
+    /// its images and tags (`delete.enabled`, and an owner, or a contributor with `delete.contributors`).
+    public func allowsDeletion(by role: RepositoryRole?) -> Bool {
+        guard deleteEnabled else { return false }
+        switch role {
+        case .admin: return true
+        case .write: return deleteContributors
+        case .read, nil: return false
+        }
+    }
 }

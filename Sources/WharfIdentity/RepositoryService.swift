@@ -40,8 +40,12 @@ public struct RepositoryService: Sendable {
                            metadata: ["repo": repository.name, "namespace": repository.namespaceName, "description": description])
     }
 
-    /// Makes the repository public or private.
+    /// Makes the repository public or private. A repository of a public namespace (Portus's namespace
+    /// visibility) is public whatever its own setting, so making it private is refused.
     public func setVisibility(_ repository: RepositoryRecord, _ visibility: Visibility, by performer: Performer) async throws {
+        if visibility == .private, repository.namespaceVisibility == .public {
+            throw DomainError.invalidRequest("The namespace \(repository.namespaceName) is public, and so are its repositories; change the namespace's visibility first")
+        }
         try await store.setVisibility(repositoryID: repository.id, visibility)
         await audit.record("change_repo_visibility", namespace: nil, by: performer, repository: repository,
                            metadata: ["repo": repository.name, "namespace": repository.namespaceName, "visibility": visibility.rawValue])

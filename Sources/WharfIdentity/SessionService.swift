@@ -36,6 +36,7 @@ public struct SessionService: Sendable {
         let csrf = Secrets.randomToken(length: 40)
         try await store.createSession(name: name, secretHash: Secrets.sha256Hex(secret), csrfToken: csrf, accountID: account.id,
                                       expiresMs: MetadataStore.nowMs() + Int64(Self.lifetime * 1000))
+        try await store.recordSignIn(accountID: account.id)
         await audit.record("login_success", namespace: account, by: Performer(identity: identity, ip: ip), metadata: ["type": "quayauth", "useragent": nil])
         return ActiveSession(identity: identity, csrfToken: csrf, cookieValue: name + secret)
     }

@@ -20,9 +20,9 @@ public struct TagService: Sendable {
     /// The repository's tag history rows that `query` selects; the window is the namespace's.
     public func history(of repository: RepositoryRecord, name: TagHistoryQuery.NameFilter, onlyActive: Bool,
                         offset: Int, limit: Int) async throws -> [TagHistoryRow] {
-        let window = try await timeMachineWindow(repository)
-        return try await store.tagHistory(repositoryID: repository.id, TagHistoryQuery(
-            name: name, onlyActive: onlyActive, windowSeconds: window, offset: offset, limit: limit))
+        try await store.tagHistory(repositoryID: repository.id, TagHistoryQuery(
+            name: name, onlyActive: onlyActive, windowSeconds: repository.tagExpirationSeconds, offset: offset, limit: limit,
+            tagVersion: repository.tagVersion))
     }
 
     /// Sets (or with nil clears) when the alive tag expires; the date must be in the future and is kept
@@ -95,8 +95,8 @@ public struct TagService: Sendable {
     public func restore(_ repository: RepositoryRecord, tag name: String, to digest: String, by performer: Performer) async throws {
         try Self.requireWritable(repository)
         try Self.validate(name)
-        let window = try await timeMachineWindow(repository)
-        guard let manifest = try await store.restorableManifest(repositoryID: repository.id, digest: digest, windowSeconds: window) else {
+        guard let manifest = try await store.restorableManifest(repositoryID: repository.id, digest: digest,
+                                                                windowSeconds: repository.tagExpirationSeconds) else {
             throw DomainError.notFound
         }
         let current = try await store.aliveTag(repositoryID: repository.id, name: name)
@@ -106,12 +106,6 @@ public struct TagService: Sendable {
             "username": performer.account?.username, "repo": repository.name, "namespace": repository.namespaceName, "tag": name,
             "manifest_digest": digest, "original_manifest_digest": current?.manifestDigest,
         ])
-    }
-
-    /// The namespace's time-machine window in seconds.
-    func timeMachineWindow(_ repository: RepositoryRecord) async throws -> Int64 {
-        guard let detail = try await store.repositoryDetail(id: repository.id) else { throw DomainError.notFound }
-        return detail.tagExpirationSeconds
     }
 
     /// Tag changes need a repository in the `NORMAL` state.

@@ -53,11 +53,14 @@ extension MetadataStore {
     }
 
     /// Creates a user with the Portus attributes (display name, bot, superuser); with `onlyIfFirst`, only
-    /// while no user exists (a `conflict` otherwise).
+    /// while no user exists (a `conflict` otherwise). PostgreSQL's transactions do not see each other's
+    /// new rows, so there the check holds a lock that makes concurrent "first" users wait for each other
+    /// (SQLite's writers are serialised already).
     public func createUser(username: String, email: String?, passwordHash: String?, displayName: String?, bot: Bool, superuser: Bool,
                            onlyIfFirst: Bool) async throws -> AccountRecord {
         try await pool.transaction { db in
             if onlyIfFirst {
+                if pool.engine == .postgres { try await db.raw("LOCK TABLE account IN SHARE ROW EXCLUSIVE MODE").run() }
                 let users = try await db.raw("SELECT COUNT(*) AS n FROM account WHERE is_organization = FALSE AND is_robot = FALSE")
                     .first(decodingColumn: "n", as: Int.self) ?? 0
                 guard users == 0 else { throw MetadataError.conflict("users exist") }

@@ -16,16 +16,10 @@ extension MetadataStore {
     }
 
     /// Creates a user; throws `conflict` when the name is taken, or with `onlyIfFirst` when any user exists
-    /// (checked in the same transaction, so two concurrent "first" users cannot both be created).
+    /// (checked under a lock in the same transaction, so two concurrent "first" users cannot both be created).
     public func createUser(username: String, email: String?, passwordHash: String?, onlyIfFirst: Bool = false) async throws -> AccountRecord {
-        try await pool.transaction { db in
-            if onlyIfFirst {
-                let users = try await db.raw("SELECT COUNT(*) AS n FROM account WHERE is_organization = FALSE AND is_robot = FALSE")
-                    .first(decodingColumn: "n", as: Int.self) ?? 0
-                guard users == 0 else { throw MetadataError.conflict("users exist") }
-            }
-            return try await insertAccount(db, username: username, email: email, passwordHash: passwordHash)
-        }
+        try await createUser(username: username, email: email, passwordHash: passwordHash, displayName: nil, bot: false, superuser: false,
+                             onlyIfFirst: onlyIfFirst)
     }
 
     public func account(named username: String) async throws -> AccountRecord? {

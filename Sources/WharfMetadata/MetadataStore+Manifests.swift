@@ -55,7 +55,7 @@ extension MetadataStore {
                             \(bind: now), \(bind: expiresMs), TRUE)
                     """).run()
             }
-            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: manifest.repositoryId)").run()
+            try await noteTagChange(repositoryID: manifest.repositoryId, modifiedAt: now, db: db)
             return stored
         }
     }
@@ -149,7 +149,7 @@ extension MetadataStore {
                 """).first()
             guard alive != nil else { return false }
             try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
-            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            try await noteTagChange(repositoryID: repositoryID, modifiedAt: now, db: db)
             return true
         }
     }
@@ -166,7 +166,7 @@ extension MetadataStore {
             for row in rows {
                 try await db.raw("UPDATE tag SET lifetime_end_ms = \(bind: now) WHERE id = \(bind: row.id)").run()
             }
-            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            try await noteTagChange(repositoryID: repositoryID, modifiedAt: now, db: db)
             return true
         }
     }

@@ -106,12 +106,14 @@ extension MetadataStore {
         }
     }
 
-    /// Users (and, with `includeRobots`, robots) who are in at least one team of the organization.
+    /// Users (and, with `includeRobots`, robots) who are in at least one team of the organization, or in
+    /// the team that owns it (Portus).
     public func organizationMembers(organizationID: Int64, includeRobots: Bool) async throws -> [OrganizationMember] {
         struct Row: Decodable { let account_id: Int64; let team: String }
         let rows = try await all("""
             SELECT m.account_id, t.name AS team FROM team_member m JOIN team t ON t.id = m.team_id
-            WHERE t.organization_id = \(bind: organizationID) ORDER BY t.name
+            WHERE t.organization_id = \(bind: organizationID) OR t.id = (SELECT owner_team_id FROM account WHERE id = \(bind: organizationID))
+            ORDER BY t.name
             """, as: Row.self)
         var teams: [Int64: [String]] = [:]
         for row in rows { teams[row.account_id, default: []].append(row.team) }
@@ -124,10 +126,12 @@ extension MetadataStore {
         return members.sorted { $0.account.username < $1.account.username }
     }
 
-    /// The member `name`: a user or robot in one of the organization's teams, or one of its robots.
+    /// The member `name`: a user or robot in one of the organization's teams or in the team that owns it,
+    /// or one of its robots.
     public func organizationMember(organizationID: Int64, named name: String) async throws -> OrganizationMember? {
         guard let account = try await account(named: name), !account.isOrganization else { return nil }
-        let teams = try await memberships(accountID: account.id).filter { $0.organizationId == organizationID }.map(\.teamName)
+        let owner = try await self.account(id: organizationID)?.ownerTeamId
+        let teams = try await memberships(accountID: account.id).filter { $0.organizationId == organizationID || $0.teamId == owner }.map(\.teamName)
         let isOwnRobot = account.isRobot ? try await robot(named: name)?.ownerId == organizationID : false
         guard !teams.isEmpty || isOwnRobot else { return nil }
         return OrganizationMember(account: account, teams: teams,

@@ -18,10 +18,15 @@ public struct PageRequest: Sendable {
     }
 
     /// `ORDER BY` the column, then by id in the same direction, then `LIMIT`/`OFFSET`. The column is one
-    /// of the list's own names, never the caller's text.
+    /// of the list's own names, never the caller's text. A column that may be NULL sorts the same way on
+    /// both databases: an account's `updated_ms` (NULL until it first changes) as its creation time, which
+    /// is what the lists show, and other NULLs first in ascending order (PostgreSQL would put them last).
     func clause(_ alias: String) -> SQLQueryString {
         let direction = ascending ? "ASC" : "DESC"
-        var clause: SQLQueryString = "ORDER BY \(unsafeRaw: alias).\(unsafeRaw: column) \(unsafeRaw: direction), \(unsafeRaw: alias).id \(unsafeRaw: direction)"
+        let key = column == "updated_ms" ? "COALESCE(\(alias).updated_ms, \(alias).created_ms)" : "\(alias).\(column)"
+        var clause: SQLQueryString = "ORDER BY "
+        if column != "id" { clause.appendInterpolation("\(unsafeRaw: key) IS NULL \(unsafeRaw: ascending ? "DESC" : "ASC"), " as SQLQueryString) }
+        clause.appendInterpolation("\(unsafeRaw: key) \(unsafeRaw: direction), \(unsafeRaw: alias).id \(unsafeRaw: direction)" as SQLQueryString)
         if let limit { clause.appendInterpolation(" LIMIT \(bind: limit) OFFSET \(bind: offset)" as SQLQueryString) }
         return clause
     }

@@ -4,7 +4,7 @@ import SQLKit
 extension MetadataStore {
     static let repositoryColumns: SQLQueryString = """
         r.id, r.namespace_id, a.username AS namespace_name, r.name, \(effectiveVisibility) AS visibility, r.state, r.kind,
-        a.namespace_visibility
+        a.namespace_visibility, a.removed_tag_expiration_s, r.tag_version, a.owner_team_id
         """
 
     /// A repository's visibility as it applies: public when it or its namespace (`a`) is public.
@@ -57,7 +57,9 @@ extension MetadataStore {
     }
 
     /// Creates a repository, grants its creator `admin` and applies the namespace's default permissions;
-    /// returns the existing one if it was created meanwhile.
+    /// returns the existing one if it was created meanwhile. In a namespace with an owning team (Portus)
+    /// the creator gets no grant of its own: the team role it pushed with keeps deciding, and losing
+    /// that role takes the access away.
     public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
         try await pool.transaction { db in
             let now = Self.nowMs()
@@ -69,11 +71,14 @@ extension MetadataStore {
             let id: Int64
             if let inserted {
                 id = inserted.id
+                let owned = try await db.raw("SELECT id FROM account WHERE id = \(bind: namespaceID) AND owner_team_id IS NOT NULL").first() != nil
                 if let creatorID {
-                    try await db.raw("""
-                        INSERT INTO repository_permission (repository_id, account_id, role)
-                        VALUES (\(bind: id), \(bind: creatorID), 'admin')
-                        """).run()
+                    if !owned {
+                        try await db.raw("""
+                            INSERT INTO repository_permission (repository_id, account_id, role)
+                            VALUES (\(bind: id), \(bind: creatorID), 'admin')
+                            """).run()
+                    }
                     if creatorID != namespaceID {
                         try await applyPrototypes(db, repositoryID: id, namespaceID: namespaceID, creatorID: creatorID)
                     }

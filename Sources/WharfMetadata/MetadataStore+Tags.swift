@@ -43,13 +43,16 @@ public struct TagHistoryQuery: Sendable {
     public var windowSeconds: Int64
     public var offset: Int
     public var limit: Int
+    /// The repository's `tagVersion` as the caller read it (nil: read it when needed).
+    public var tagVersion: Int64?
 
-    public init(name: NameFilter = .any, onlyActive: Bool = false, windowSeconds: Int64, offset: Int = 0, limit: Int) {
+    public init(name: NameFilter = .any, onlyActive: Bool = false, windowSeconds: Int64, offset: Int = 0, limit: Int, tagVersion: Int64? = nil) {
         self.name = name
         self.onlyActive = onlyActive
         self.windowSeconds = windowSeconds
         self.offset = offset
         self.limit = limit
+        self.tagVersion = tagVersion
     }
 }
 
@@ -71,11 +74,18 @@ extension MetadataStore {
         t.id, t.name, t.manifest_id, m.digest, m.media_type, m.layers_size, t.lifetime_start_ms, t.lifetime_end_ms, t.reversion, t.immutable
         """
 
+    /// The order of a repository's tag history: newest first.
+    static let historyOrder: SQLQueryString = "t.lifetime_start_ms DESC, t.name, t.id DESC"
+
     /// The visible history rows of a repository, newest first (`lifetime_start_ms DESC, name`), without the
     /// rows that ended before the time-machine window.
+    ///
+    /// A page is chosen on the tag table alone (its indexes cover the filters and the order), and only the
+    /// page's rows are joined to their manifests. Alive rows are read from an index of the rows that never
+    /// end plus the few that end later; deep pages of the whole history start from the nearest
+    /// `TagPageAnchors` anchor.
     public func tagHistory(repositoryID: Int64, _ query: TagHistoryQuery) async throws -> [TagHistoryRow] {
         let now = Self.nowMs()
-        let horizon = now - query.windowSeconds * 1000
         let nameFilter: SQLQueryString
         switch query.name {
         case .any: nameFilter = ""
@@ -84,19 +94,76 @@ extension MetadataStore {
             let like: SQLQueryString = pool.engine == .postgres ? "ILIKE" : "LIKE"
             nameFilter = "AND t.name \(like) \(bind: "%" + Self.escapeLike(text) + "%") ESCAPE '\\'"
         }
-        let lifetime: SQLQueryString = query.onlyActive
-            ? "AND \(Self.alive(now))"
-            : "AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))"
-        // The page is chosen on the tag table alone (its history index covers the filter and the order),
-        // and only the page's rows are joined to their manifests.
+        let page: SQLQueryString
+        if query.onlyActive {
+            let visible: SQLQueryString = "t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE"
+            let depth = query.offset + query.limit
+            // SQLite, which keeps no statistics unless told to, would walk the whole history's index for
+            // both halves; it is told which index each half is for.
+            let (open, ending): (SQLQueryString, SQLQueryString) = pool.engine == .sqlite
+                ? ("INDEXED BY tag_open_page", "INDEXED BY tag_repository_end") : ("", "")
+            page = """
+                SELECT x.id FROM (
+                    SELECT * FROM (SELECT t.id, t.lifetime_start_ms, t.name FROM tag t \(open)
+                                   WHERE \(visible) AND t.lifetime_end_ms IS NULL \(nameFilter) ORDER BY \(Self.historyOrder) LIMIT \(bind: depth)) a
+                    UNION ALL
+                    SELECT * FROM (SELECT t.id, t.lifetime_start_ms, t.name FROM tag t \(ending)
+                                   WHERE \(visible) AND t.lifetime_end_ms > \(bind: now) \(nameFilter) ORDER BY \(Self.historyOrder) LIMIT \(bind: depth)) b
+                ) x ORDER BY x.lifetime_start_ms DESC, x.name, x.id DESC LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)
+                """
+        } else {
+            let horizon = now - query.windowSeconds * 1000
+            var seek: SQLQueryString = ""
+            var offset = query.offset
+            if query.name == .any, query.offset >= TagPageAnchors.stride,
+               let (anchor, position) = try await pageAnchor(repositoryID: repositoryID, windowSeconds: query.windowSeconds, version: query.tagVersion,
+                                                             offset: query.offset, now: now) {
+                seek = """
+                    AND t.lifetime_start_ms <= \(bind: anchor.start) AND (t.lifetime_start_ms < \(bind: anchor.start) OR t.name > \(bind: anchor.name)
+                    OR (t.name = \(bind: anchor.name) AND t.id <= \(bind: anchor.id)))
+                    """
+                offset -= position
+            }
+            page = """
+                SELECT t.id FROM tag t
+                WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))
+                \(nameFilter) \(seek)
+                ORDER BY \(Self.historyOrder) LIMIT \(bind: query.limit) OFFSET \(bind: offset)
+                """
+        }
         return try await all("""
             SELECT \(Self.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
-            WHERE t.id IN (
-                SELECT t.id FROM tag t
-                WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE \(lifetime) \(nameFilter)
-                ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT \(bind: query.limit) OFFSET \(bind: query.offset))
-            ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC
+            WHERE t.id IN (\(page)) ORDER BY \(Self.historyOrder)
             """, as: TagHistoryRow.self)
+    }
+
+    /// The anchor nearest before row `offset` of the whole history and its position, from the cache or
+    /// computed anew (one pass over the history's index); nil when the history is shorter.
+    private func pageAnchor(repositoryID: Int64, windowSeconds: Int64, version known: Int64?, offset: Int, now: Int64) async throws -> (TagPageAnchors.SortKey, Int)? {
+        let key = TagPageAnchors.Key(repositoryID: repositoryID, windowSeconds: windowSeconds)
+        struct Version: Decodable { let tag_version: Int64 }
+        let read = known == nil ? try await first("SELECT tag_version FROM repository WHERE id = \(bind: repositoryID)", as: Version.self)?.tag_version : nil
+        guard let version = known ?? read else { return nil }
+        var anchors = pageAnchors.get(key, version: version, nowMs: now)
+        if anchors == nil {
+            let horizon = now - windowSeconds * 1000
+            let computed = try await all("""
+                SELECT x.lifetime_start_ms, x.name, x.id FROM (
+                    SELECT t.lifetime_start_ms, t.name, t.id, ROW_NUMBER() OVER (ORDER BY \(Self.historyOrder)) AS position FROM tag t
+                    WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))
+                ) x WHERE (x.position - 1) % \(bind: TagPageAnchors.stride) = 0 ORDER BY x.position
+                """, as: TagPageAnchors.SortKey.self)
+            struct NextEnd: Decodable { let next: Int64? }
+            let nextEnd = try await first("""
+                SELECT MIN(lifetime_end_ms) AS next FROM tag WHERE repository_id = \(bind: repositoryID) AND lifetime_end_ms > \(bind: horizon)
+                """, as: NextEnd.self)?.next
+            pageAnchors.put(key, TagPageAnchors.Entry(version: version, validUntilMs: nextEnd.map { $0 + windowSeconds * 1000 } ?? .max,
+                                                      anchors: computed))
+            anchors = computed
+        }
+        guard let anchors, !anchors.isEmpty else { return nil }
+        let index = min(offset / TagPageAnchors.stride, anchors.count - 1)
+        return index > 0 ? (anchors[index], index * TagPageAnchors.stride) : nil
     }
 
     /// `text` with the `LIKE` wildcards escaped.
@@ -128,9 +195,11 @@ extension MetadataStore {
         try await pool.transaction { db in
             let previous: SQLQueryString = tag.endMs.map { "lifetime_end_ms = \(bind: $0)" } ?? "lifetime_end_ms IS NULL"
             let updated = try await db.raw("""
-                UPDATE tag SET lifetime_end_ms = \(bind: endMs) WHERE id = \(bind: tag.id) AND \(previous) RETURNING id
+                UPDATE tag SET lifetime_end_ms = \(bind: endMs) WHERE id = \(bind: tag.id) AND \(previous) RETURNING repository_id
                 """).first()
-            return updated != nil
+            guard let updated else { return false }
+            try await noteTagChange(repositoryID: try updated.decode(column: "repository_id", as: Int64.self), modifiedAt: nil, db: db)
+            return true
         }
     }
 
@@ -151,7 +220,7 @@ extension MetadataStore {
             if try current?.decode(column: "manifest_id", as: Int64.self) == manifestID, !reversion { return .unchanged }
             try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, now: now, reversion: reversion,
                                   pusherID: pusherID, db: db)
-            try await db.raw("UPDATE repository SET last_modified_ms = \(bind: now) WHERE id = \(bind: repositoryID)").run()
+            try await noteTagChange(repositoryID: repositoryID, modifiedAt: now, db: db)
             return currentDigest.map { .moved(from: $0) } ?? .created
         }
     }
@@ -177,7 +246,15 @@ extension MetadataStore {
                 WHERE manifest_id = \(bind: manifestID) AND hidden = FALSE
                 AND (lifetime_end_ms IS NULL OR lifetime_end_ms > \(bind: Self.nowMs()))
                 """).run()
+            try await db.raw("UPDATE repository SET tag_version = tag_version + 1 WHERE id = (SELECT repository_id FROM manifest WHERE id = \(bind: manifestID))").run()
         }
+    }
+
+    /// Records in the repository that its tags changed (`tag_version`, which the page anchors of other
+    /// nodes follow), and when, if `modifiedAt` is given (`last_modified_ms`).
+    func noteTagChange(repositoryID: Int64, modifiedAt: Int64?, db: any SQLDatabase) async throws {
+        let modified: SQLQueryString = modifiedAt.map { ", last_modified_ms = \(bind: $0)" } ?? ""
+        try await db.raw("UPDATE repository SET tag_version = tag_version + 1 \(modified) WHERE id = \(bind: repositoryID)").run()
     }
 
     /// When a new tag row for the manifest ends, from its `quay.expires-after` label (nil: never).

@@ -11,6 +11,8 @@ public final class MetadataStore: Sendable {
     let decoder = SQLRowDecoder()
 
     let lookups: LookupCache
+    /// Where deep pages of tag histories start.
+    let pageAnchors = TagPageAnchors()
 
     /// A store over `pool`; pull-by-tag lookups are cached for `lookupCacheTTL` seconds (0: not cached).
     public init(pool: DatabasePool, lookupCacheTTL: TimeInterval = 0) {

@@ -107,6 +107,12 @@ public struct RepositoryRecord: Sendable, Equatable, Decodable {
     public let kind: String
     /// The namespace's own visibility: `protected` lets every signed-in user read the repository.
     public let namespaceVisibility: NamespaceVisibility
+    /// The namespace's time-machine window (`removed_tag_expiration_s`).
+    public let tagExpirationSeconds: Int64
+    /// Bumped with every change to the repository's tags (see `TagPageAnchors`).
+    public let tagVersion: Int64
+    /// The team that owns the namespace (Portus), whose rules then also decide deletions.
+    public let namespaceOwnerTeamId: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -117,6 +123,9 @@ public struct RepositoryRecord: Sendable, Equatable, Decodable {
         case state
         case kind
         case namespaceVisibility = "namespace_visibility"
+        case tagExpirationSeconds = "removed_tag_expiration_s"
+        case tagVersion = "tag_version"
+        case namespaceOwnerTeamId = "owner_team_id"
     }
 }
 

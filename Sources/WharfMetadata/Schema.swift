@@ -175,6 +175,16 @@ enum Schema {
         logExportMigration,
         listingIndexesMigration,
         portusMigration,
+        tagPagesMigration,
+    ]
+
+    /// Pages of tag history at any depth: a per-repository version of its tags (bumped with every tag
+    /// change; `TagPageAnchors` are kept per version), an index of the rows that never end (the alive
+    /// list) and one by end time (the rows that end later, and when the next row leaves a listing).
+    static let tagPagesMigration: [String] = [
+        "ALTER TABLE repository ADD COLUMN tag_version BIGINT NOT NULL DEFAULT 0",
+        "CREATE INDEX tag_open_page ON tag (repository_id, lifetime_start_ms DESC, name, id DESC) WHERE lifetime_end_ms IS NULL AND hidden = FALSE",
+        "CREATE INDEX tag_repository_end ON tag (repository_id, lifetime_end_ms)",
     ]
 
     /// What the Portus API adds to the shared model: superusers kept in the database (Portus

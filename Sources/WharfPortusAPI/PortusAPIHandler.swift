@@ -87,7 +87,10 @@ public struct PortusAPIHandler: Sendable {
         case let error as DomainError: return PortusAPIError(error).response()
         case AccountError.notFirstUser: return PortusAPIError(.badRequest, "you can only use this when there are no users on the system").response()
         case let error as AccountError: return PortusAPIError(.unprocessableContent, "\(error)").response()
-        case let error as HTTPError where error.status == .contentTooLarge: return PortusAPIError(.contentTooLarge, "Request body too large").response()
+        // A body over the limit: `HTTPError` when its length was announced, `NIOTooManyBytesError` when it was
+        // streamed (chunked, or longer than announced); both are Hummingbird `HTTPResponseError`s.
+        case let error as any HTTPResponseError where error.status == .contentTooLarge:
+            return PortusAPIError(.contentTooLarge, "Request body too large").response()
         default:
             logger.error("Portus API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return PortusAPIError(.internalServerError, "Internal Server Error").response()

@@ -9,14 +9,14 @@ struct PortusEntities {
 
     private var null: NSNull { NSNull() }
 
-    /// `Users`.
+    /// `Users`. Every Wharf user, bots included, is its own namespace, so `namespace_id` is its id.
     func user(_ user: AccountRecord) -> OrderedJSONObject {
         [
             "id": user.id, "username": user.username, "email": user.email ?? "",
             "current_sign_in_at": PortusJSON.time(ms: user.currentSignInMs), "last_sign_in_at": PortusJSON.time(ms: user.lastSignInMs),
             "created_at": PortusJSON.time(ms: user.createdMs), "updated_at": PortusJSON.time(ms: user.updatedMs ?? user.createdMs),
             "admin": services.authenticator.isSuperuser(user), "enabled": user.enabled, "locked_at": null,
-            "namespace_id": user.bot ? null : user.id as Any, "display_name": user.displayName ?? null as Any, "bot": user.bot,
+            "namespace_id": user.id, "display_name": user.displayName ?? null as Any, "bot": user.bot,
         ]
     }
 
@@ -66,15 +66,21 @@ struct PortusEntities {
         ]
     }
 
-    /// `Repositories`; `starred` and `destroyable` are told for a single repository and left false and
-    /// null in lists, as Portus does.
-    func repository(_ repository: RepositoryOverview, starred: Bool = false, destroyable: Bool? = nil) -> OrderedJSONObject {
+    /// The host name repositories are pulled from (`registry_hostname`): the registry's external host name
+    /// when one is set, else its host name.
+    func registryHostname() async throws -> String {
+        try await services.store.registrySetting(defaultName: services.settings.defaultRegistryName).externalHostname ?? services.settings.hostname
+    }
+
+    /// `Repositories`, with `registryHostname()`; `starred` and `destroyable` are told for a single
+    /// repository and left false and null in lists, as Portus does.
+    func repository(_ repository: RepositoryOverview, hostname: String, starred: Bool = false, destroyable: Bool? = nil) -> OrderedJSONObject {
         [
             "id": repository.id, "name": repository.name, "full_name": "\(repository.namespaceName)/\(repository.name)",
             "created_at": PortusJSON.time(ms: repository.createdMs), "updated_at": PortusJSON.time(ms: repository.lastModifiedMs),
             "description": repository.description ?? null as Any,
             "namespace": ["id": repository.namespaceId, "name": repository.namespaceName] as OrderedJSONObject,
-            "registry_hostname": services.settings.hostname, "stars": repository.stars, "tags_count": repository.tagCount,
+            "registry_hostname": hostname, "stars": repository.stars, "tags_count": repository.tagCount,
             "starred": starred, "destroyable": destroyable ?? null as Any,
         ]
     }

@@ -99,7 +99,8 @@ struct PortusNamespaceRoutes {
         let filter = RepositoryListFilter(viewerID: call.caller.account?.id, includePublic: true,
                                           everything: services.policy.isAdmin(call.caller), namespaceID: namespace.id, starredOnly: false)
         let page = try await services.store.repositoryPage(filter, PageRequest(column: "id", ascending: true, offset: 0, limit: nil))
-        return PortusJSON.response(.ok, page.items.map { entities.repository($0) })
+        let hostname = try await entities.registryHostname()
+        return PortusJSON.response(.ok, page.items.map { entities.repository($0, hostname: hostname) })
     }
 
     /// The namespace of the `id` path parameter, which the caller may see (403 otherwise).

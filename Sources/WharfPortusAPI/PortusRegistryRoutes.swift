@@ -57,14 +57,20 @@ struct PortusRegistryRoutes {
         return PortusJSON.response(.ok, entities.registry(updated))
     }
 
-    /// Checks registry details as Portus checks a new registry's: the name must be free, and the host
-    /// name must reach a registry (Wharf answers for its own host names only).
+    /// Checks registry details as Portus checks a new registry's: the name must be given and free, and the
+    /// host name must reach a registry (Wharf answers for its own host names only). Every parameter is
+    /// optional, as in Portus (its form checks one field at a time with `only`); a missing one is blank.
     @Sendable func validate(_ call: PortusRequest) async throws -> Response {
-        try call.params.validate([.requires("name"), .requires("hostname"), .requires("use_ssl", .boolean), .optional("external_hostname"),
+        try call.params.validate([.optional("name"), .optional("hostname"), .optional("use_ssl", .boolean), .optional("external_hostname"),
                                   .optional("only", .array)])
         let current = try await registry()
         var messages: [String: [String]] = ["name": [], "hostname": []]
-        if call.params.string("name") == current.name { messages["name"] = ["has already been taken"] }
+        let name = call.params.string("name") ?? ""
+        if name.isEmpty {
+            messages["name"] = ["can't be blank"]
+        } else if name == current.name {
+            messages["name"] = ["has already been taken"]
+        }
         let hostname = call.params.string("hostname") ?? ""
         if hostname.isEmpty {
             messages["hostname"] = ["can't be blank"]

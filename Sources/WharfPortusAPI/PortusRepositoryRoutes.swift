@@ -39,7 +39,8 @@ struct PortusRepositoryRoutes {
         let filter = RepositoryListFilter(viewerID: call.caller.account?.id, includePublic: true, everything: services.policy.isAdmin(call.caller),
                                           namespaceID: nil, starredOnly: false)
         let page = try await services.store.repositoryPage(filter, pagination.request)
-        return PortusJSON.response(.ok, page.items.map { entities.repository($0) },
+        let hostname = try await entities.registryHostname()
+        return PortusJSON.response(.ok, page.items.map { entities.repository($0, hostname: hostname) },
                                    headers: pagination.headers(total: page.total, url: services.settings.baseURL + call.request.uri.path,
                                                                query: call.queryItems))
     }
@@ -115,7 +116,8 @@ struct PortusRepositoryRoutes {
         let starred = if let account = call.caller.account {
             try await services.store.hasStarred(accountID: account.id, repositoryID: repository.id)
         } else { false }
-        return entities.repository(overview, starred: starred, destroyable: try await services.policy.mayDelete(call.caller, repository: repository))
+        return entities.repository(overview, hostname: try await entities.registryHostname(), starred: starred,
+                                   destroyable: try await services.policy.mayDelete(call.caller, repository: repository))
     }
 
     private func existingRepository(_ id: Int64) async throws -> RepositoryRecord {

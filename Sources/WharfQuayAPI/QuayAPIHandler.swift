@@ -80,7 +80,7 @@ public struct QuayAPIHandler: Sendable {
             var response = QuayJSON.response(.tooManyRequests, ["message": "Too many login attempts.", "retry_after": error.retryAfter])
             response.headers[.retryAfter] = String(error.retryAfter)
             return response
-        case let error as HTTPError where error.status == .contentTooLarge:
+        case let error as any HTTPResponseError where error.status == .contentTooLarge:
             return QuayAPIError.message(413, "Request body too large").response(host: host, scheme: scheme)
         default:
             logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])

@@ -18,13 +18,15 @@ enum RegistryAction: String, Sendable {
         return actions
     }
 
-    /// Actions implied by a token's action list (`*` includes everything; `push` includes `delete`, as in Quay).
-    static func expand(_ names: some Sequence<String>) -> Set<RegistryAction> {
+    /// Actions implied by a token's action list (`*` includes everything; `push` includes `delete`, as in
+    /// Quay, unless `pushDeletes` is false: in a namespace with an owning team, Portus's, a deletion needs
+    /// `delete` or `*` in the token).
+    static func expand(_ names: some Sequence<String>, pushDeletes: Bool = true) -> Set<RegistryAction> {
         var actions = Set<RegistryAction>()
         for name in names {
             switch name {
             case "pull": actions.insert(.pull)
-            case "push": actions.formUnion([.push, .delete])
+            case "push": actions.formUnion(pushDeletes ? [.push, .delete] : [.push])
             case "delete": actions.insert(.delete)
             case "*": actions.formUnion([.pull, .push, .delete, .all])
             default: break

@@ -16,6 +16,14 @@ struct RegistryCaller: Sendable {
 }
 
 extension RegistryCaller {
+    /// The caller's account: from Basic credentials, or the user a bearer token was issued to (looked up
+    /// by name); nil for anonymous callers.
+    func account(in store: MetadataStore) async throws -> AccountRecord? {
+        if let account = identity.account { return account }
+        guard let user = claims?.context.user else { return nil }
+        return try await store.account(named: user)
+    }
+
     /// The account whose repositories the caller may list: from Basic credentials or the user a bearer
     /// token was issued to; nil for anonymous callers and for credentials whose scopes allow no reads.
     func catalogAccount(in store: MetadataStore) async throws -> AccountRecord? {
@@ -46,6 +54,7 @@ struct RegistryAuthorizer: Sendable {
     let tokens: RegistryTokenService
     let permissions: PermissionResolver
     let audit: AuditLog
+    let portusRules: PortusRules
 
     /// Identifies the caller from the `Authorization` header.
     func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
@@ -85,14 +94,16 @@ struct RegistryAuthorizer: Sendable {
     func access(_ caller: RegistryCaller, to name: RepositoryName, repository: RepositoryRecord?) async throws -> RepositoryAccess {
         let rawName = name.description
         if let claims = caller.claims {
-            var actions = RegistryAction.expand(claims.actions(onRepository: rawName))
+            let owned = repository?.namespaceOwnerTeamId != nil
+            var actions = RegistryAction.expand(claims.actions(onRepository: rawName), pushDeletes: !owned)
             if let repository, repository.state != .normal { actions.subtract([.push, .delete, .all]) }
             return RepositoryAccess(name: name, repository: repository, actions: actions, creatableIn: nil)
         }
         if let repository {
             let role = try await permissions.role(of: caller.identity, on: repository)
-            return RepositoryAccess(name: name, repository: repository,
-                                    actions: RegistryAction.granted(by: role, state: repository.state), creatableIn: nil)
+            var actions = RegistryAction.granted(by: role, state: repository.state)
+            if repository.namespaceOwnerTeamId != nil, !portusRules.allowsDeletion(by: role) { actions.remove(.delete) }
+            return RepositoryAccess(name: name, repository: repository, actions: actions, creatableIn: nil)
         }
         if caller.identity.account != nil, let namespace = try await store.account(named: name.namespace),
            try await permissions.mayCreateRepository(caller.identity, in: namespace) {

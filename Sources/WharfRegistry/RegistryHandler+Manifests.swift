@@ -127,7 +127,7 @@ extension RegistryHandler {
             blobDigests: parsed.blobs.map(\.digest), childDigests: parsed.children.map(\.digest),
             labels: try await configLabels(parsed))
         do {
-            _ = try await store.putManifest(manifest, target: target, pusherID: caller.identity.account?.id)
+            _ = try await store.putManifest(manifest, target: target, pusherID: try await caller.account(in: store)?.id)
         } catch ManifestStoreError.missingBlobs(let missing) {
             throw RegistryError(.manifestBlobUnknown, status: 400, "manifest references unknown blob \(missing[0])",
                                 detail: ["digest": missing[0]])

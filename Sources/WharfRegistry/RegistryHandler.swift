@@ -32,7 +32,8 @@ public struct RegistryHandler: Sendable {
         self.activity = activity
         self.audit = audit
         self.logger = logger
-        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit)
+        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit,
+                                        portusRules: configuration.portusRules)
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
     }
 

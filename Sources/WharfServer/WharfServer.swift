@@ -44,9 +44,10 @@ public struct WharfServer: Sendable {
         let authenticator = Authenticator(store: store, superUsers: configuration.superUsers)
         let tokens = try await RegistryTokenService(keyPath: configuration.signingKeyPath, issuer: "quay",
                                                     audience: configuration.effectiveServerHostname, store: store)
-        let registryConfiguration = RegistryConfiguration(
+        var registryConfiguration = RegistryConfiguration(
             serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
             maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
+        registryConfiguration.portusRules = configuration.portusRules
         let activity = RepositoryActivity()
         let sealer = try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
