@@ -19,15 +19,16 @@ public struct AppTokenService: Sendable {
         self.lifetime = lifetime
     }
 
-    /// Creates a token titled `title`; returns it with its full value.
-    public func create(for user: AccountRecord, title: String, by performer: Performer) async throws -> (record: AppTokenRecord, token: String) {
+    /// Creates a token titled `title`; returns it with its full value. With `limit`, titles are unique
+    /// among the user's tokens and it may hold at most `limit` (`MetadataError.conflict` otherwise).
+    public func create(for user: AccountRecord, title: String, limit: Int? = nil, by performer: Performer) async throws -> (record: AppTokenRecord, token: String) {
         let trimmed = title.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 255 else { throw DomainError.invalidRequest("Token title must be between 1 and 255 characters") }
         let token = Secrets.randomToken(length: AppTokenFormat.length)
         let (name, secret) = AppTokenFormat.split(token)!
         let expires = lifetime.map { MetadataStore.nowMs() + Int64($0 * 1000) }
         let record = try await store.createAppToken(accountID: user.id, title: trimmed, tokenName: name, tokenHash: Secrets.sha256Hex(secret),
-                                                    tokenSealed: try sealer.seal(secret), expiresMs: expires)
+                                                    tokenSealed: try sealer.seal(secret), expiresMs: expires, uniquePerAccount: limit)
         await audit.record("create_app_specific_token", namespace: user, by: performer,
                            metadata: ["app_specific_token_title": trimmed, "app_specific_token": record.uuid])
         return (record, token)
@@ -36,18 +37,19 @@ public struct AppTokenService: Sendable {
     /// Portus's limit on a user's application tokens.
     public static let portusLimit = 5
 
-    /// Creates a token the Portus way: its application name is required and unique among the user's
-    /// tokens, and a user has at most `portusLimit` tokens.
+    /// Creates a token the Portus way: its application name is required, at most 255 characters and
+    /// unique among the user's tokens, and a user has at most `portusLimit` tokens.
     public func createForApplication(_ application: String?, for user: AccountRecord, by performer: Performer) async throws -> (record: AppTokenRecord, token: String) {
-        guard let application, !application.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw DomainError.invalidFields(["application": ["can't be blank"]])
-        }
-        let existing = try await store.appTokens(accountID: user.id)
-        if existing.contains(where: { $0.title == application }) { throw DomainError.invalidFields(["application": ["has already been taken"]]) }
-        if existing.count >= Self.portusLimit {
+        let title = application?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !title.isEmpty else { throw DomainError.invalidFields(["application": ["can't be blank"]]) }
+        guard title.count <= 255 else { throw DomainError.invalidFields(["application": ["is too long (maximum is 255 characters)"]]) }
+        do {
+            return try await create(for: user, title: title, limit: Self.portusLimit, by: performer)
+        } catch MetadataError.conflict("title") {
+            throw DomainError.invalidFields(["application": ["has already been taken"]])
+        } catch MetadataError.conflict("limit") {
             throw DomainError.invalidFields(["base": ["Users cannot have more than \(Self.portusLimit) application tokens"]])
         }
-        return try await create(for: user, title: application, by: performer)
     }
 
     /// Quay's window when no token lifetime is configured (`4w`).

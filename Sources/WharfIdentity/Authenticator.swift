@@ -25,12 +25,19 @@ public final class Authenticator: Sendable {
     /// Concurrent requests with the same credentials share one check ("single flight"), so a client that
     /// opens many connections at once costs one bcrypt, not one per connection.
     public func authenticate(username: String, password: String) async throws -> Identity? {
-        let key = Secrets.sha256Hex(username + "\u{0}" + password)
+        try await remembered(Secrets.sha256Hex(username + "\u{0}" + password)) {
+            try await self.check(username: username, password: password)
+        }
+    }
+
+    /// A check of the same credentials made less than `cacheLifetime` ago, or a new one (shared by the
+    /// concurrent callers that ask for it); successes are remembered under `key`.
+    private func remembered(_ key: String, check body: @escaping @Sendable () async throws -> Identity?) async throws -> Identity? {
         if let hit = cache.withLockedValue({ $0.entries[key] }), hit.expires > Date() { return hit.identity }
         let startedAt = cache.withLockedValue { $0.generation }
         let check = inFlight.withLockedValue { checks in
             if let running = checks[key] { return running }
-            let started = Task { try await self.check(username: username, password: password) }
+            let started = Task { try await body() }
             checks[key] = started
             return started
         }
@@ -56,10 +63,12 @@ public final class Authenticator: Sendable {
 
     /// A user's own application token given with its user name (a Portus token as a `docker login`
     /// password, or in `Portus-Auth`); nil unless the token is the user's. Passwords are at most 72
-    /// bytes, so a token-length secret is never a password.
+    /// bytes, so a token-length secret is never a password. Successes are remembered as password checks are.
     public func authenticate(username: String, appToken token: String) async throws -> Identity? {
-        guard let identity = try await authenticate(appToken: token), identity.account?.username == username else { return nil }
-        return identity
+        try await remembered(Secrets.sha256Hex("token\u{0}" + username + "\u{0}" + token)) {
+            guard let identity = try await self.authenticate(appToken: token), identity.account?.username == username else { return nil }
+            return identity
+        }
     }
 
     /// A robot logs in with its full name (`namespace+short`) and its token; its owner must be enabled.
@@ -78,7 +87,7 @@ public final class Authenticator: Sendable {
               Secrets.constantTimeEquals(record.tokenHash, Secrets.sha256Hex(secret)) else { return nil }
         if let expires = record.expiresMs, expires <= MetadataStore.nowMs() { return nil }
         guard let account = try await store.account(id: record.accountId), account.enabled else { return nil }
-        try await store.touchAppToken(id: record.id)
+        if record.lastAccessedMs.map({ MetadataStore.nowMs() - $0 > 60_000 }) ?? true { try await store.touchAppToken(id: record.id) }
         return Identity(kind: .appSpecificToken, account: account, scopes: nil, isSuperuser: isSuperuser(account),
                         tokenUUID: record.uuid)
     }

@@ -9,6 +9,8 @@ public enum DomainError: Error, Sendable, Equatable {
     case notFound
     /// The target cannot change in its current state, e.g. a read-only repository (Quay: 503 `{"message"}`).
     case unavailable(String)
+    /// The caller may not do this (Quay: 403 `insufficient_scope`; Portus: 403 "Authorization fails").
+    case forbidden
     /// Fields that fail validation, each with its messages (Portus: 422 `{"message": {field: [...]}}`;
     /// Quay: 400 `invalid_request`).
     case invalidFields([String: [String]])

@@ -7,14 +7,16 @@ public struct OrganizationService: Sendable {
     let audit: AuditLog
     /// Forgets remembered credential checks when an organization's robots are renamed or deleted.
     let authenticator: Authenticator
+    let deletion: DeletionPolicy
 
     /// The time-machine windows an organization or user may choose (Quay's `TAG_EXPIRATION_OPTIONS`).
     public static let tagExpirationOptions: [Int64] = [0, 86_400, 604_800, 1_209_600, 2_419_200]
 
-    public init(store: MetadataStore, audit: AuditLog, authenticator: Authenticator) {
+    public init(store: MetadataStore, audit: AuditLog, authenticator: Authenticator, deletion: DeletionPolicy) {
         self.store = store
         self.audit = audit
         self.authenticator = authenticator
+        self.deletion = deletion
     }
 
     /// Creates an organization whose `owners` team holds its creator.
@@ -69,8 +71,11 @@ public struct OrganizationService: Sendable {
                            metadata: ["old_name": organization.username, "new_name": newName])
     }
 
-    /// Deletes an organization with its repositories, teams and robots.
+    /// Deletes an organization with its repositories, teams and robots; the organization that holds
+    /// Portus's teams stays (delete the teams instead).
     public func delete(_ organization: AccountRecord, by performer: Performer) async throws {
+        guard organization.systemRole == nil else { throw DomainError.rejected("The organization \(organization.username) holds Portus's teams and cannot be deleted") }
+        try deletion.requireMayDelete(namespace: organization)
         await audit.record("org_delete", namespace: organization, by: performer, metadata: ["namespace": organization.username])
         try await store.deleteAccount(id: organization.id)
         authenticator.forgetCachedCredentials()

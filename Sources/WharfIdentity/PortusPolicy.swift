@@ -73,7 +73,11 @@ public struct PortusPolicy: Sendable {
     public func mayDelete(_ identity: Identity, namespace: AccountRecord) async throws -> Bool {
         guard rules.deleteEnabled else { return false }
         if isAdmin(identity) { return true }
-        return deletes(try await role(of: identity, in: namespace))
+        switch try await role(of: identity, in: namespace) {
+        case .owner: return true
+        case .contributor: return rules.deleteContributors
+        case .viewer, nil: return false
+        }
     }
 
     /// `RepositoryPolicy#show?`: administrators and whoever may read the repository.
@@ -102,9 +106,33 @@ public struct PortusPolicy: Sendable {
         return try await role(of: identity, in: team) != nil
     }
 
-    /// `TeamPolicy#create?`: administrators, or anyone when users may create teams.
-    public func mayCreateTeam(_ identity: Identity) -> Bool {
-        isAdmin(identity) || (rules.createTeam && !identity.isAnonymous)
+    /// `TeamPolicy#member?` for the member list, which shows e-mail addresses: a Portus team's members and
+    /// administrators, as in Portus; for a Quay organization's team, only the organization's
+    /// administrators and Portus administrators (Quay shows its members no one's e-mail address).
+    public func mayListMembers(_ identity: Identity, team: TeamRecord, isPortusTeam: Bool) async throws -> Bool {
+        if isPortusTeam { return try await maySee(identity, team: team) }
+        if isAdmin(identity) { return true }
+        guard let organization = try await store.account(id: team.organizationId) else { return false }
+        return try await permissions.administers(identity, organization: organization)
+    }
+
+    /// `TeamPolicy#create?`: administrators, or anyone when users may create teams; only administrators
+    /// name another user (`owner_id`) as the new team's owner.
+    public func mayCreateTeam(_ identity: Identity, ownedBy owner: AccountRecord? = nil) -> Bool {
+        if isAdmin(identity) { return true }
+        guard owner == nil || owner?.id == identity.account?.id else { return false }
+        return rules.createTeam && !identity.isAnonymous
+    }
+
+    /// Who may list and create a user's application tokens: the user and administrators (Portus let any
+    /// user do it for anyone, SUSE/Portus#2319).
+    public func mayManageTokens(ofUserID userID: Int64, _ identity: Identity) -> Bool {
+        identity.account?.id == userID || isAdmin(identity)
+    }
+
+    /// Who may delete an application token: its owner, and administrators when the owner is a bot.
+    public func mayRevokeToken(of owner: AccountRecord, _ identity: Identity) -> Bool {
+        owner.id == identity.account?.id || (isAdmin(identity) && owner.bot)
     }
 
     /// `TeamPolicy#update?`: administrators, or owners when `manage_team` is on.
@@ -114,25 +142,18 @@ public struct PortusPolicy: Sendable {
         return try await role(of: identity, in: team) == .owner
     }
 
-    /// `TeamPolicy#destroy?`: deletion on, and an administrator, an owner, or a contributor when
-    /// contributors may delete.
+    /// `TeamPolicy#destroy?`: deletion on, and an administrator or an owner. (Portus also named
+    /// contributors when they may delete, but its check for them did not exist and failed with a 500;
+    /// deleting a team deletes its namespaces, so Wharf keeps it to owners.)
     public func mayDelete(_ identity: Identity, team: TeamRecord) async throws -> Bool {
         guard rules.deleteEnabled else { return false }
         if isAdmin(identity) { return true }
-        return deletes(try await role(of: identity, in: team))
+        return try await role(of: identity, in: team) == .owner
     }
 
     /// `TeamUserPolicy`: administrators and the team's owners manage its members.
     public func mayManageMembers(_ identity: Identity, team: TeamRecord) async throws -> Bool {
         if isAdmin(identity) { return true }
         return try await role(of: identity, in: team) == .owner
-    }
-
-    private func deletes(_ role: MemberRole?) -> Bool {
-        switch role {
-        case .owner: return true
-        case .contributor: return rules.deleteContributors
-        case .viewer, nil: return false
-        }
     }
 }

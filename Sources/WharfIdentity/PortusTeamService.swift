@@ -8,29 +8,37 @@ import WharfMetadata
 public struct PortusTeamService: Sendable {
     let store: MetadataStore
     let audit: AuditLog
+    /// Deletes the namespaces of a team deleted without an heir.
+    let namespaces: NamespaceService
 
     /// `system_role` of the organization that holds Portus's teams, and the name it is created with.
     public static let organizationRole = "portus-teams"
     public static let organizationName = "portus-teams"
 
-    public init(store: MetadataStore, audit: AuditLog) {
+    public init(store: MetadataStore, audit: AuditLog, namespaces: NamespaceService) {
         self.store = store
         self.audit = audit
+        self.namespaces = namespaces
     }
 
-    /// The organization that holds Portus's teams.
-    public func organization() async throws -> AccountRecord {
-        try await store.systemOrganization(role: Self.organizationRole, name: Self.organizationName)
+    /// The id of the organization that holds Portus's teams.
+    public func organizationID() async throws -> Int64 {
+        try await store.systemOrganizationID(role: Self.organizationRole, name: Self.organizationName)
+    }
+
+    /// The organization that holds Portus's teams (the audit log files Portus's team actions under it).
+    private func organization() async throws -> AccountRecord? {
+        try await store.account(id: organizationID())
     }
 
     /// Whether `team` is one of Portus's (not a Quay organization's, which Portus shows as hidden).
     public func isPortusTeam(_ team: TeamRecord) async throws -> Bool {
-        try await team.organizationId == organization().id
+        try await team.organizationId == organizationID()
     }
 
     /// Portus's team named `name`.
     public func team(named name: String) async throws -> TeamRecord? {
-        try await store.team(organizationID: organization().id, name: name)
+        try await store.team(organizationID: organizationID(), name: name)
     }
 
     /// The problems with `name` as a team's name, by field (empty when it is fine).
@@ -45,11 +53,11 @@ public struct PortusTeamService: Sendable {
     public func create(name: String, description: String, owner: AccountRecord, by performer: Performer) async throws -> TeamRecord {
         let problems = try await problems(name: name)
         guard problems.isEmpty else { throw DomainError.invalidFields(problems) }
-        let organization = try await organization()
-        let (team, created) = try await store.saveTeam(organizationID: organization.id, name: name, role: .member, description: description)
-        guard created else { throw DomainError.invalidFields(["name": ["has already been taken"]]) }
-        _ = try await store.addTeamMember(teamID: team.id, accountID: owner.id, role: .owner)
-        await audit.record("team.create", namespace: organization, by: performer, metadata: ["team": name, "owner": owner.username])
+        guard let team = try await store.createTeam(organizationID: organizationID(), name: name, role: .member, description: description,
+                                                    ownerID: owner.id, ownerRole: .owner) else {
+            throw DomainError.invalidFields(["name": ["has already been taken"]])
+        }
+        await audit.record("team.create", namespace: try await organization(), by: performer, metadata: ["team": name, "owner": owner.username])
         return team
     }
 
@@ -82,7 +90,7 @@ public struct PortusTeamService: Sendable {
 
     /// Deletes the team. Its namespaces go to `heir` when given; otherwise they are deleted with it,
     /// repositories and all (as Portus does).
-    public func delete(_ team: TeamRecord, heir: TeamRecord?, namespaces: NamespaceService, by performer: Performer) async throws {
+    public func delete(_ team: TeamRecord, heir: TeamRecord?, by performer: Performer) async throws {
         if let heir {
             guard heir.id != team.id else { throw DomainError.rejected("Cannot migrate namespaces to the same team") }
             try await store.moveNamespaces(fromTeam: team.id, toTeam: heir.id)
@@ -111,8 +119,9 @@ public struct PortusTeamService: Sendable {
     public func setRole(_ member: TeamMemberRecord, of user: AccountRecord, to role: MemberRole, isAdmin: Bool, team: TeamRecord,
                         by performer: Performer) async throws -> TeamMemberRecord {
         if isAdmin, role != .owner { throw DomainError.rejected("User cannot be demoted because it's a Portus admin") }
-        if role != .owner, try await isOnlyOwner(member) { throw DomainError.rejected("Cannot remove the only owner of the team") }
-        guard let updated = try await store.setTeamMemberRole(id: member.id, role) else { throw DomainError.notFound }
+        let changed: TeamMemberRecord?
+        do { changed = try await store.setTeamMemberRole(id: member.id, role) } catch MetadataError.conflict { throw Self.onlyOwner }
+        guard let updated = changed else { throw DomainError.notFound }
         await audit.record("team.change_member_role", namespace: try await organization(), by: performer,
                            metadata: ["team": team.name, "team_user": user.username, "old_role": member.role?.rawValue, "new_role": role.rawValue])
         return updated
@@ -120,14 +129,13 @@ public struct PortusTeamService: Sendable {
 
     /// Takes a member out of the team; the only owner stays.
     public func remove(_ member: TeamMemberRecord, of user: AccountRecord, team: TeamRecord, by performer: Performer) async throws {
-        if try await isOnlyOwner(member) { throw DomainError.rejected("Cannot remove the only owner of the team") }
-        guard try await store.removeTeamMember(id: member.id) else { throw DomainError.notFound }
+        let removed: Bool
+        do { removed = try await store.removeTeamMember(id: member.id) } catch MetadataError.conflict { throw Self.onlyOwner }
+        guard removed else { throw DomainError.notFound }
         await audit.record("team.remove_member", namespace: try await organization(), by: performer,
                            metadata: ["team": team.name, "team_user": user.username, "role": member.role?.rawValue])
     }
 
-    private func isOnlyOwner(_ member: TeamMemberRecord) async throws -> Bool {
-        guard member.role == .owner else { return false }
-        return try await store.teamMemberCount(teamID: member.teamId, role: .owner) <= 1
-    }
+    /// Portus's answer to taking a team's only owner away.
+    static let onlyOwner = DomainError.rejected("Cannot remove the only owner of the team")
 }

@@ -8,11 +8,13 @@ public struct RepositoryService: Sendable {
     let store: MetadataStore
     let permissions: PermissionResolver
     let audit: AuditLog
+    let deletion: DeletionPolicy
 
-    public init(store: MetadataStore, permissions: PermissionResolver, audit: AuditLog) {
+    public init(store: MetadataStore, permissions: PermissionResolver, audit: AuditLog, deletion: DeletionPolicy) {
         self.store = store
         self.permissions = permissions
         self.audit = audit
+        self.deletion = deletion
     }
 
     /// Creates `namespace/name`. The caller must be allowed to create there (own namespace, or team
@@ -62,6 +64,7 @@ public struct RepositoryService: Sendable {
 
     /// Deletes the repository with its tags, manifests and links (blobs are left to garbage collection).
     public func delete(_ repository: RepositoryRecord, by performer: Performer) async throws {
+        try await deletion.requireMayDelete(in: repository, by: performer.identity)
         await audit.record("delete_repo", namespace: nil, by: performer, repository: repository,
                            metadata: ["repo": repository.name, "namespace": repository.namespaceName])
         try await store.deleteRepository(id: repository.id)

@@ -7,14 +7,16 @@ import WharfOCI
 public struct TagService: Sendable {
     let store: MetadataStore
     let audit: AuditLog
+    let deletion: DeletionPolicy
 
     /// The shortest and longest expiration Quay lets a tag be given, counted from when it was pushed
     /// (`LABELED_EXPIRATION_MINIMUM` 1h, `LABELED_EXPIRATION_MAXIMUM` 104w).
     public static let expirationBounds: ClosedRange<Int64> = 3_600...(104 * 604_800)
 
-    public init(store: MetadataStore, audit: AuditLog) {
+    public init(store: MetadataStore, audit: AuditLog, deletion: DeletionPolicy) {
         self.store = store
         self.audit = audit
+        self.deletion = deletion
     }
 
     /// The repository's tag history rows that `query` selects; the window is the namespace's.
@@ -68,6 +70,7 @@ public struct TagService: Sendable {
     /// Ends the alive tag; it stays restorable for the namespace's time-machine window.
     public func delete(_ repository: RepositoryRecord, tag name: String, by performer: Performer) async throws {
         try Self.requireWritable(repository)
+        try await deletion.requireMayDelete(in: repository, by: performer.identity)
         guard let tag = try await store.aliveTag(repositoryID: repository.id, name: name),
               try await store.deleteTag(repositoryID: repository.id, name: name) else { throw DomainError.notFound }
         await audit.record("delete_tag", namespace: nil, by: performer, repository: repository, metadata: [
@@ -81,6 +84,7 @@ public struct TagService: Sendable {
     @discardableResult
     public func deleteAll(_ repository: RepositoryRecord, pointingAt digest: String, by performer: Performer) async throws -> [String] {
         try Self.requireWritable(repository)
+        try await deletion.requireMayDelete(in: repository, by: performer.identity)
         let names = try await store.tagOverviews(repositoryID: repository.id).filter { $0.digest == digest }.map(\.name)
         for name in names where try await store.deleteTag(repositoryID: repository.id, name: name) {
             await audit.record("delete_tag", namespace: nil, by: performer, repository: repository, metadata: [

@@ -26,18 +26,33 @@ public struct UserAdministration: Sendable {
     let store: MetadataStore
     let audit: AuditLog
     let authenticator: Authenticator
+    /// Gives the first administrator its token.
+    let appTokens: AppTokenService
 
-    public init(store: MetadataStore, audit: AuditLog, authenticator: Authenticator) {
+    public init(store: MetadataStore, audit: AuditLog, authenticator: Authenticator, appTokens: AppTokenService) {
         self.store = store
         self.audit = audit
         self.authenticator = authenticator
+        self.appTokens = appTokens
+    }
+
+    /// Creates the first user, an administrator, with an application token named `bootstrap`
+    /// (`AccountError.notFirstUser` once any user exists).
+    public func bootstrap(_ user: NewUser, ip: String?) async throws -> (token: AppTokenRecord, value: String) {
+        guard try await store.userCount() == 0 else { throw AccountError.notFirstUser }
+        var details = user
+        details.bot = false
+        let account = try await create(details, admin: true, onlyIfFirst: true, by: nil)
+        let performer = Performer(identity: Identity(kind: .user, account: account, scopes: nil, isSuperuser: true), ip: ip)
+        let (record, value) = try await appTokens.createForApplication("bootstrap", for: account, by: performer)
+        return (record, value)
     }
 
     /// Creates a user; `admin` makes it a superuser, and with `onlyIfFirst` only while no user exists
     /// (`AccountError.notFirstUser` otherwise).
     public func create(_ user: NewUser, admin: Bool = false, onlyIfFirst: Bool = false, by performer: Performer?) async throws -> AccountRecord {
         var problems = try await problems(username: user.username, email: user.email, displayName: user.displayName, current: nil)
-        problems.merge(Self.problems(password: user.password, required: true)) { $0 + $1 }
+        problems.merge(Self.problems(password: user.password)) { $0 + $1 }
         guard problems.isEmpty, let username = user.username, let email = user.email, let password = user.password else {
             throw DomainError.invalidFields(problems)
         }
@@ -58,7 +73,7 @@ public struct UserAdministration: Sendable {
     public func update(_ user: AccountRecord, username: String?, email: String?, password: String?, displayName: String?,
                        by performer: Performer) async throws -> AccountRecord {
         var problems = try await problems(username: username, email: email, displayName: displayName, current: user)
-        if let password { problems.merge(Self.problems(password: password, required: true)) { $0 + $1 } }
+        if let password { problems.merge(Self.problems(password: password)) { $0 + $1 } }
         guard problems.isEmpty else { throw DomainError.invalidFields(problems) }
         var change = AccountChange()
         change.username = username
@@ -83,8 +98,10 @@ public struct UserAdministration: Sendable {
         return updated
     }
 
-    /// Deletes a user with its namespace's repositories, robots, tokens and memberships.
+    /// Deletes a user with its namespace's repositories, robots, tokens and memberships; nobody deletes
+    /// their own account this way (Portus let an administrator do it).
     public func delete(_ user: AccountRecord, by performer: Performer) async throws {
+        if user.id == performer.account?.id { throw DomainError.rejected("You cannot remove yourself") }
         await audit.record("user_delete", namespace: user, by: performer, metadata: ["username": user.username])
         try await store.deleteAccount(id: user.id)
         authenticator.forgetCachedCredentials()
@@ -124,8 +141,8 @@ public struct UserAdministration: Sendable {
     }
 
     /// Devise's rules: required, 8 to 128 characters (Wharf also keeps bcrypt's 72-byte limit).
-    static func problems(password: String?, required: Bool) -> [String: [String]] {
-        guard let password, !password.isEmpty else { return required ? ["password": ["can't be blank"]] : [:] }
+    static func problems(password: String?) -> [String: [String]] {
+        guard let password, !password.isEmpty else { return ["password": ["can't be blank"]] }
         if password.count < 8 { return ["password": ["is too short (minimum is 8 characters)"]] }
         if password.utf8.count > 72 { return ["password": ["is too long (maximum is 72 characters)"]] }
         return [:]

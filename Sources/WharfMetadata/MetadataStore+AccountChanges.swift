@@ -80,45 +80,4 @@ extension MetadataStore {
             WHERE id = \(bind: accountID)
             """)
     }
-
-    /// The user with e-mail address `email` (compared without case).
-    public func user(email: String) async throws -> AccountRecord? {
-        try await first("""
-            SELECT \(Self.accountColumns) FROM account WHERE LOWER(email) = \(bind: email.lowercased())
-            AND is_organization = FALSE AND is_robot = FALSE ORDER BY id LIMIT 1
-            """, as: AccountRecord.self)
-    }
-
-    /// The organization the server keeps for `role`, created (named `name`, or `name` with a number when
-    /// that is taken) the first time it is asked for.
-    public func systemOrganization(role: String, name: String) async throws -> AccountRecord {
-        if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
-            return existing
-        }
-        for attempt in 0..<100 {
-            let candidate = attempt == 0 ? name : "\(name)\(attempt)"
-            do {
-                return try await pool.transaction { db in
-                    if let existing = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)")
-                        .first(decoding: AccountRecord.self, with: decoder) { return existing }
-                    let created = try await insertAccount(db, username: candidate, email: nil, passwordHash: nil, organization: true)
-                    return try await db.raw("UPDATE account SET system_role = \(bind: role) WHERE id = \(bind: created.id) RETURNING \(Self.accountColumns)")
-                        .first(decoding: AccountRecord.self, with: decoder)!
-                }
-            } catch MetadataError.conflict {
-                if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
-                    return existing
-                }
-            }
-        }
-        throw MetadataError.conflict("no free name for the \(role) organization")
-    }
-}
-
-extension MetadataStore {
-    /// The user whose display name is `displayName`.
-    public func user(displayName: String) async throws -> AccountRecord? {
-        try await first("SELECT \(Self.accountColumns) FROM account WHERE display_name = \(bind: displayName) ORDER BY id LIMIT 1",
-                        as: AccountRecord.self)
-    }
 }

@@ -2,10 +2,17 @@ import Foundation
 import SQLKit
 
 extension MetadataStore {
-    static let accountColumns: SQLQueryString = """
-        id, uuid, username, email, password_hash, is_organization, is_robot, enabled, removed_tag_expiration_s, superuser, bot,
-        display_name, description, namespace_visibility, owner_team_id, system_role, created_ms, updated_ms, current_sign_in_ms, last_sign_in_ms
-        """
+    static let accountColumnNames = [
+        "id", "uuid", "username", "email", "password_hash", "is_organization", "is_robot", "enabled", "removed_tag_expiration_s", "superuser",
+        "bot", "display_name", "description", "namespace_visibility", "owner_team_id", "system_role", "created_ms", "updated_ms",
+        "current_sign_in_ms", "last_sign_in_ms",
+    ]
+    static let accountColumns = SQLQueryString(accountColumnNames.joined(separator: ", "))
+
+    /// The account columns of the table known as `alias`.
+    static func accountColumns(of alias: String) -> SQLQueryString {
+        SQLQueryString(accountColumnNames.map { "\(alias).\($0)" }.joined(separator: ", "))
+    }
 
     /// Number of user accounts (organizations and robots excluded).
     public func userCount() async throws -> Int {
@@ -24,6 +31,20 @@ extension MetadataStore {
 
     public func account(named username: String) async throws -> AccountRecord? {
         try await first("SELECT \(Self.accountColumns) FROM account WHERE username = \(bind: username)", as: AccountRecord.self)
+    }
+
+    /// The user with e-mail address `email` (compared without case).
+    public func user(email: String) async throws -> AccountRecord? {
+        try await first("""
+            SELECT \(Self.accountColumns) FROM account WHERE LOWER(email) = \(bind: email.lowercased())
+            AND is_organization = FALSE AND is_robot = FALSE ORDER BY id LIMIT 1
+            """, as: AccountRecord.self)
+    }
+
+    /// The user whose display name is `displayName`.
+    public func user(displayName: String) async throws -> AccountRecord? {
+        try await first("SELECT \(Self.accountColumns) FROM account WHERE display_name = \(bind: displayName) ORDER BY id LIMIT 1",
+                        as: AccountRecord.self)
     }
 
     public func account(id: Int64) async throws -> AccountRecord? {

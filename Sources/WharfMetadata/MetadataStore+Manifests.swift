@@ -191,4 +191,11 @@ extension MetadataStore {
             ORDER BY m.digest
             """, as: ManifestRecord.self)
     }
+
+    /// Marks manifests as not scanned, for the security scanner to take up again: all of them, or the one
+    /// tag `tagID` points at.
+    public func requestRescan(tagID: Int64?) async throws {
+        let target: SQLQueryString = tagID.map { "WHERE id = (SELECT manifest_id FROM tag WHERE id = \(bind: $0))" } ?? ""
+        try await run("UPDATE manifest SET scan_state = 0 \(target)")
+    }
 }

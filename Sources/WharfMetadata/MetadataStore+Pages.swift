@@ -17,13 +17,18 @@ public struct PageRequest: Sendable {
         self.limit = limit
     }
 
+    /// Columns of text: PostgreSQL sorts them by bytes here, as SQLite does (its own default is the
+    /// locale's order, which would give the two databases different pages).
+    static let textColumns: Set<String> = ["username", "email", "display_name", "description", "name", "namespace_visibility"]
+
     /// `ORDER BY` the column, then by id in the same direction, then `LIMIT`/`OFFSET`. The column is one
     /// of the list's own names, never the caller's text. A column that may be NULL sorts the same way on
     /// both databases: an account's `updated_ms` (NULL until it first changes) as its creation time, which
     /// is what the lists show, and other NULLs first in ascending order (PostgreSQL would put them last).
-    func clause(_ alias: String) -> SQLQueryString {
+    func clause(_ alias: String, engine: SQLEngine) -> SQLQueryString {
         let direction = ascending ? "ASC" : "DESC"
-        let key = column == "updated_ms" ? "COALESCE(\(alias).updated_ms, \(alias).created_ms)" : "\(alias).\(column)"
+        var key = column == "updated_ms" ? "COALESCE(\(alias).updated_ms, \(alias).created_ms)" : "\(alias).\(column)"
+        if engine == .postgres, Self.textColumns.contains(column) { key += " COLLATE \"C\"" }
         var clause: SQLQueryString = "ORDER BY "
         if column != "id" { clause.appendInterpolation("\(unsafeRaw: key) IS NULL \(unsafeRaw: ascending ? "DESC" : "ASC"), " as SQLQueryString) }
         clause.appendInterpolation("\(unsafeRaw: key) \(unsafeRaw: direction), \(unsafeRaw: alias).id \(unsafeRaw: direction)" as SQLQueryString)
@@ -36,19 +41,6 @@ public struct PageRequest: Sendable {
 public struct Page<Item: Sendable>: Sendable {
     public let items: [Item]
     public let total: Int
-}
-
-/// Which namespaces (users and organizations) a list shows: all of them, or those a viewer may see.
-public struct NamespaceListFilter: Sendable {
-    /// The viewer; nil with `everything`.
-    public var viewerID: Int64?
-    /// Every namespace (an administrator's list).
-    public var everything: Bool
-
-    public init(viewerID: Int64?, everything: Bool) {
-        self.viewerID = viewerID
-        self.everything = everything
-    }
 }
 
 /// A repository as a list shows it: its namespace, times, description, stars and tag count.
@@ -106,34 +98,8 @@ extension MetadataStore {
     /// A page of the user accounts (not organizations or robots).
     public func userPage(_ page: PageRequest) async throws -> Page<AccountRecord> {
         let filter: SQLQueryString = "a.is_organization = FALSE AND a.is_robot = FALSE"
-        return Page(items: try await all("SELECT a.* FROM account a WHERE \(filter) \(page.clause("a"))", as: AccountRecord.self),
+        return Page(items: try await all("SELECT \(Self.accountColumns(of: "a")) FROM account a WHERE \(filter) \(page.clause("a", engine: pool.engine))", as: AccountRecord.self),
                     total: try await count("SELECT COUNT(*) AS n FROM account a WHERE \(filter)"))
-    }
-
-    /// A page of the namespaces `filter` shows: users and organizations, not robots nor the server's own.
-    public func namespacePage(_ filter: NamespaceListFilter, _ page: PageRequest) async throws -> Page<AccountRecord> {
-        var condition: SQLQueryString = "a.is_robot = FALSE AND a.system_role IS NULL"
-        if !filter.everything {
-            let viewer = filter.viewerID ?? -1
-            condition.appendInterpolation("""
-                 AND (a.namespace_visibility IN ('public', 'protected') OR a.id = \(bind: viewer)
-                      OR EXISTS (SELECT 1 FROM team_member m WHERE m.team_id = a.owner_team_id AND m.account_id = \(bind: viewer))
-                      OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
-                                 WHERE t.organization_id = a.id AND m.account_id = \(bind: viewer)))
-                """ as SQLQueryString)
-        }
-        return Page(items: try await all("SELECT a.* FROM account a WHERE \(condition) \(page.clause("a"))", as: AccountRecord.self),
-                    total: try await count("SELECT COUNT(*) AS n FROM account a WHERE \(condition)"))
-    }
-
-    /// The namespaces team `teamID` owns, or is a team of, in id order.
-    public func namespaces(ofTeam teamID: Int64) async throws -> [AccountRecord] {
-        try await all("""
-            SELECT a.* FROM account a WHERE a.owner_team_id = \(bind: teamID)
-            OR a.id = (SELECT t.organization_id FROM team t JOIN account o ON o.id = t.organization_id
-                       WHERE t.id = \(bind: teamID) AND o.system_role IS NULL)
-            ORDER BY a.id
-            """, as: AccountRecord.self)
     }
 
     /// A page of the teams of the organization `organizationID`; with `memberID`, only those it is in.
@@ -142,7 +108,7 @@ extension MetadataStore {
         if let memberID {
             condition.appendInterpolation(" AND EXISTS (SELECT 1 FROM team_member m WHERE m.team_id = t.id AND m.account_id = \(bind: memberID))" as SQLQueryString)
         }
-        return Page(items: try await all("SELECT \(Self.teamColumns) FROM team t WHERE \(condition) \(page.clause("t"))", as: TeamRecord.self),
+        return Page(items: try await all("SELECT \(Self.teamColumns) FROM team t WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TeamRecord.self),
                     total: try await count("SELECT COUNT(*) AS n FROM team t WHERE \(condition)"))
     }
 
@@ -159,7 +125,7 @@ extension MetadataStore {
     public func repositoryPage(_ filter: RepositoryListFilter, _ page: PageRequest) async throws -> Page<RepositoryOverview> {
         guard let conditions = Self.visibility(filter) else { return Page(items: [], total: 0) }
         let condition = conditions.joined(separator: " AND ")
-        return Page(items: try await all("\(Self.repositoryOverviewSelect(Self.nowMs())) WHERE \(condition) \(page.clause("r"))",
+        return Page(items: try await all("\(Self.repositoryOverviewSelect(Self.nowMs())) WHERE \(condition) \(page.clause("r", engine: pool.engine))",
                                          as: RepositoryOverview.self),
                     total: try await count("SELECT COUNT(*) AS n FROM repository r JOIN account a ON a.id = r.namespace_id WHERE \(condition)"))
     }
@@ -178,7 +144,7 @@ extension MetadataStore {
     /// A page of every alive, visible tag of every repository.
     public func tagPage(_ page: PageRequest) async throws -> Page<TagOverview> {
         let condition: SQLQueryString = "t.hidden = FALSE AND \(Self.alive(Self.nowMs()))"
-        return Page(items: try await all("\(Self.tagOverviewSelect) WHERE \(condition) \(page.clause("t"))", as: TagOverview.self),
+        return Page(items: try await all("\(Self.tagOverviewSelect) WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TagOverview.self),
                     total: try await count("SELECT COUNT(*) AS n FROM tag t WHERE \(condition)"))
     }
 
@@ -194,15 +160,6 @@ extension MetadataStore {
     public func tagOverview(id: Int64) async throws -> TagOverview? {
         try await first("\(Self.tagOverviewSelect) WHERE t.id = \(bind: id) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))",
                         as: TagOverview.self)
-    }
-
-    /// Marks manifests as not scanned (all of them, or the one tag `tagID` points at); how many.
-    @discardableResult
-    public func requestRescan(tagID: Int64?) async throws -> Int {
-        let target: SQLQueryString = tagID.map { "WHERE id = (SELECT manifest_id FROM tag WHERE id = \(bind: $0))" } ?? ""
-        return try await pool.transaction { db in
-            try await db.raw("UPDATE manifest SET scan_state = 0 \(target) RETURNING id").all().count
-        }
     }
 
     func count(_ query: SQLQueryString) async throws -> Int {

@@ -49,19 +49,4 @@ extension MetadataStore {
                 .first(decoding: RegistrySettingRecord.self, with: decoder)
         }
     }
-
-    /// Whether any repository exists.
-    public func hasRepositories() async throws -> Bool {
-        try await first("SELECT id FROM repository LIMIT 1", as: IDRow.self) != nil
-    }
-
-    /// Whether the database answers, and the schema version it is at.
-    public func schemaVersion() async throws -> Int {
-        try await pool.withDatabase { db in
-            try await db.raw("SELECT MAX(version) AS version FROM schema_version").first(decodingColumn: "version", as: Int?.self) ?? 0
-        } ?? 0
-    }
-
-    /// How many schema versions the code knows.
-    public static var knownSchemaVersion: Int { Schema.migrations.count }
 }

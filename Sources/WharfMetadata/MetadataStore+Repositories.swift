@@ -126,6 +126,11 @@ extension MetadataStore {
         try await run("DELETE FROM repository WHERE id = \(bind: id)")
     }
 
+    /// Whether any repository exists.
+    public func hasRepositories() async throws -> Bool {
+        try await first("SELECT id FROM repository LIMIT 1", as: IDRow.self) != nil
+    }
+
     /// Makes a repository public or private.
     public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")

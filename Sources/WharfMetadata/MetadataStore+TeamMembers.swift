@@ -53,11 +53,6 @@ extension MetadataStore {
                         as: TeamMemberRecord.self)
     }
 
-    /// Every place in the team, oldest first.
-    public func teamMemberRecords(teamID: Int64) async throws -> [TeamMemberRecord] {
-        try await all("SELECT \(Self.teamMemberColumns) FROM team_member WHERE team_id = \(bind: teamID) ORDER BY id", as: TeamMemberRecord.self)
-    }
-
     /// Puts the account in the team with its own role; nil when it is already there.
     public func addTeamMember(teamID: Int64, accountID: Int64, role: MemberRole) async throws -> TeamMemberRecord? {
         try await pool.transaction { db in
@@ -74,20 +69,63 @@ extension MetadataStore {
         }
     }
 
-    /// Gives the place a new role.
+    /// Gives the place a new role; a `conflict` when it would take the team's only owner away.
     public func setTeamMemberRole(id: Int64, _ role: MemberRole) async throws -> TeamMemberRecord? {
         try await pool.transaction { db in
-            try await db.raw("""
+            guard let member = try await lockedMember(id: id, db: db) else { return nil }
+            if role != .owner { try await requireAnotherOwner(besides: member, db: db) }
+            return try await db.raw("""
                 UPDATE team_member SET role = \(bind: role.rawValue), updated_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)
                 RETURNING \(Self.teamMemberColumns)
                 """).first(decoding: TeamMemberRecord.self, with: decoder)
         }
     }
 
-    /// Takes the place away; false when it was not there.
+    /// Takes the place away; false when it was not there, a `conflict` when it is the team's only owner.
     @discardableResult
     public func removeTeamMember(id: Int64) async throws -> Bool {
-        try await deleteReturning("DELETE FROM team_member WHERE id = \(bind: id) RETURNING id")
+        try await pool.transaction { db in
+            guard let member = try await lockedMember(id: id, db: db) else { return false }
+            try await requireAnotherOwner(besides: member, db: db)
+            try await db.raw("DELETE FROM team_member WHERE id = \(bind: id)").run()
+            return true
+        }
+    }
+
+    /// The place `id`, with its team locked on PostgreSQL so that concurrent changes to the team's owners
+    /// wait for each other (SQLite's writers are serialised already).
+    private func lockedMember(id: Int64, db: any SQLDatabase) async throws -> TeamMemberRecord? {
+        if pool.engine == .postgres {
+            try await db.raw("SELECT id FROM team WHERE id = (SELECT team_id FROM team_member WHERE id = \(bind: id)) FOR UPDATE").run()
+        }
+        return try await db.raw("SELECT \(Self.teamMemberColumns) FROM team_member WHERE id = \(bind: id)")
+            .first(decoding: TeamMemberRecord.self, with: decoder)
+    }
+
+    private func requireAnotherOwner(besides member: TeamMemberRecord, db: any SQLDatabase) async throws {
+        guard member.role == .owner else { return }
+        let owners = try await db.raw("SELECT COUNT(*) AS n FROM team_member WHERE team_id = \(bind: member.teamId) AND role = 'owner'")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        if owners <= 1 { throw MetadataError.conflict("only owner") }
+    }
+
+    /// Creates team `name` of the organization with `ownerID` as its first member, holding `ownerRole`; nil
+    /// when the organization has a team of that name already.
+    public func createTeam(organizationID: Int64, name: String, role: TeamRole, description: String, ownerID: Int64,
+                           ownerRole: MemberRole) async throws -> TeamRecord? {
+        try await pool.transaction { db in
+            let now = Self.nowMs()
+            guard let team = try await db.raw("""
+                INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
+                VALUES (\(bind: organizationID), \(bind: name), \(bind: role.rawValue), \(bind: description), \(bind: now), \(bind: now))
+                ON CONFLICT (organization_id, name) DO NOTHING RETURNING id, organization_id, name, role, description, created_ms, updated_ms
+                """).first(decoding: TeamRecord.self, with: decoder) else { return nil }
+            try await db.raw("""
+                INSERT INTO team_member (team_id, account_id, role, created_ms, updated_ms)
+                VALUES (\(bind: team.id), \(bind: ownerID), \(bind: ownerRole.rawValue), \(bind: now), \(bind: now))
+                """).run()
+            return team
+        }
     }
 
     /// The account's own role in the team that owns namespace `namespaceID`, if it is in it.
@@ -98,40 +136,5 @@ extension MetadataStore {
             WHERE n.id = \(bind: namespaceID) AND m.account_id = \(bind: accountID)
             """, as: Row.self).map { $0.role ?? .viewer }
     }
-
-    /// How many places in the team hold `role`.
-    public func teamMemberCount(teamID: Int64, role: MemberRole) async throws -> Int {
-        try await pool.withDatabase { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM team_member WHERE team_id = \(bind: teamID) AND role = \(bind: role.rawValue)")
-                .first(decodingColumn: "n", as: Int.self) ?? 0
-        }
-    }
 }
 
-extension MetadataStore {
-    /// Renames a team and changes its description (nil leaves either as it is); a taken name is a `conflict`.
-    public func changeTeam(id: Int64, name: String?, description: String?) async throws -> TeamRecord? {
-        try await pool.transaction { db in
-            guard let current = try await db.raw("SELECT \(Self.teamColumns) FROM team t WHERE t.id = \(bind: id)")
-                .first(decoding: TeamRecord.self, with: decoder) else { return nil }
-            if let name, name != current.name {
-                let taken = try await db.raw("SELECT id FROM team WHERE organization_id = \(bind: current.organizationId) AND name = \(bind: name)").first()
-                guard taken == nil else { throw MetadataError.conflict("has already been taken") }
-            }
-            return try await db.raw("""
-                UPDATE team SET name = \(bind: name ?? current.name), description = \(bind: description ?? current.description),
-                updated_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id) RETURNING id, organization_id, name, role, description, created_ms, updated_ms
-                """).first(decoding: TeamRecord.self, with: decoder)
-        }
-    }
-
-    /// Hands every namespace that team `fromTeamID` owns to team `toTeamID`.
-    public func moveNamespaces(fromTeam fromTeamID: Int64, toTeam toTeamID: Int64) async throws {
-        try await run("UPDATE account SET owner_team_id = \(bind: toTeamID), updated_ms = \(bind: Self.nowMs()) WHERE owner_team_id = \(bind: fromTeamID)")
-    }
-
-    /// The organization namespaces team `teamID` owns.
-    public func namespaces(ownedBy teamID: Int64) async throws -> [AccountRecord] {
-        try await all("SELECT \(Self.accountColumns) FROM account WHERE owner_team_id = \(bind: teamID) ORDER BY id", as: AccountRecord.self)
-    }
-}

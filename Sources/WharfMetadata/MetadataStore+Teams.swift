@@ -66,6 +66,22 @@ extension MetadataStore {
         }
     }
 
+    /// Renames a team and changes its description (nil leaves either as it is); a taken name is a `conflict`.
+    public func changeTeam(id: Int64, name: String?, description: String?) async throws -> TeamRecord? {
+        try await pool.transaction { db in
+            guard let current = try await db.raw("SELECT \(Self.teamColumns) FROM team t WHERE t.id = \(bind: id)")
+                .first(decoding: TeamRecord.self, with: decoder) else { return nil }
+            if let name, name != current.name {
+                let taken = try await db.raw("SELECT id FROM team WHERE organization_id = \(bind: current.organizationId) AND name = \(bind: name)").first()
+                guard taken == nil else { throw MetadataError.conflict("has already been taken") }
+            }
+            return try await db.raw("""
+                UPDATE team SET name = \(bind: name ?? current.name), description = \(bind: description ?? current.description),
+                updated_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id) RETURNING id, organization_id, name, role, description, created_ms, updated_ms
+                """).first(decoding: TeamRecord.self, with: decoder)
+        }
+    }
+
     /// Deletes a team with its memberships, invitations and repository permissions.
     public func deleteTeam(id: Int64) async throws {
         try await run("DELETE FROM team WHERE id = \(bind: id)")

@@ -6,10 +6,18 @@ extension MetadataStore {
         "id, uuid, account_id, title, token_name, token_hash, token_sealed, created_ms, expires_ms, last_accessed_ms"
 
     /// Stores an application-specific token: its public name, the hash and the sealed form of its secret.
+    /// With `uniquePerAccount`, the account may hold at most that many tokens and no two with one title
+    /// (checked under a lock: `MetadataError.conflict("limit")` or `("title")`).
     public func createAppToken(accountID: Int64, title: String, tokenName: String, tokenHash: String, tokenSealed: String,
-                               expiresMs: Int64?) async throws -> AppTokenRecord {
+                               expiresMs: Int64?, uniquePerAccount limit: Int? = nil) async throws -> AppTokenRecord {
         try await pool.transaction { db in
-            try await db.raw("""
+            if let limit {
+                if pool.engine == .postgres { try await db.raw("SELECT id FROM account WHERE id = \(bind: accountID) FOR UPDATE").run() }
+                let titles = try await db.raw("SELECT title FROM app_token WHERE account_id = \(bind: accountID)").all().map { try $0.decode(column: "title", as: String.self) }
+                if titles.contains(title) { throw MetadataError.conflict("title") }
+                if titles.count >= limit { throw MetadataError.conflict("limit") }
+            }
+            return try await db.raw("""
                 INSERT INTO app_token (uuid, account_id, title, token_name, token_hash, token_sealed, created_ms, expires_ms)
                 VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: accountID), \(bind: title), \(bind: tokenName),
                         \(bind: tokenHash), \(bind: tokenSealed), \(bind: Self.nowMs()), \(bind: expiresMs))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// The registry's metadata: accounts, repositories, blobs, uploads, manifests and tags, in SQL.
@@ -13,6 +14,8 @@ public final class MetadataStore: Sendable {
     let lookups: LookupCache
     /// Where deep pages of tag histories start.
     let pageAnchors = TagPageAnchors()
+    /// Ids of the organizations the server keeps for itself, by role.
+    let systemOrganizationIDs = NIOLockedValueBox([String: Int64]())
 
     /// A store over `pool`; pull-by-tag lookups are cached for `lookupCacheTTL` seconds (0: not cached).
     public init(pool: DatabasePool, lookupCacheTTL: TimeInterval = 0) {

@@ -48,6 +48,15 @@ public struct PortusAPIError: Error, @unchecked Sendable {
         case .invalidFields(let fields): self.init(.unprocessableContent, fields)
         case .rejected(let message), .invalidRequest(let message), .unavailable(let message): self.init(.unprocessableContent, message)
         case .notFound: self = .notFound
+        case .forbidden: self = .authorizationFails
+        }
+    }
+
+    /// The API form of an account-creation error.
+    init(_ error: AccountError) {
+        switch error {
+        case .notFirstUser: self.init(.badRequest, "you can only use this when there are no users on the system")
+        case .invalid(let message), .alreadyExists(let message): self.init(.unprocessableContent, message)
         }
     }
 

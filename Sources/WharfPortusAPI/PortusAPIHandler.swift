@@ -85,8 +85,7 @@ public struct PortusAPIHandler: Sendable {
         switch error {
         case let error as PortusAPIError: return error.response()
         case let error as DomainError: return PortusAPIError(error).response()
-        case AccountError.notFirstUser: return PortusAPIError(.badRequest, "you can only use this when there are no users on the system").response()
-        case let error as AccountError: return PortusAPIError(.unprocessableContent, "\(error)").response()
+        case let error as AccountError: return PortusAPIError(error).response()
         // A body over the limit: `HTTPError` when its length was announced, `NIOTooManyBytesError` when it was
         // streamed (chunked, or longer than announced); both are Hummingbird `HTTPResponseError`s.
         case let error as any HTTPResponseError where error.status == .contentTooLarge:

@@ -30,8 +30,8 @@ struct PortusEntities {
     /// `Registries`: the registry Wharf is.
     func registry(_ setting: RegistrySettingRecord) -> OrderedJSONObject {
         [
-            "id": setting.id, "name": setting.name, "hostname": services.settings.hostname,
-            "external_hostname": setting.externalHostname ?? null as Any, "use_ssl": services.settings.useSSL,
+            "id": setting.id, "name": setting.name, "hostname": services.registry.hostname,
+            "external_hostname": setting.externalHostname ?? null as Any, "use_ssl": services.registry.useSSL,
             "created_at": PortusJSON.time(ms: setting.createdMs), "updated_at": PortusJSON.time(ms: setting.updatedMs),
         ]
     }
@@ -46,8 +46,14 @@ struct PortusEntities {
 
     /// `Namespaces`, with the namespace's team as `{id, name, hidden}` (null for a personal namespace).
     func namespace(_ namespace: AccountRecord) async throws -> OrderedJSONObject {
+        try await self.namespace(NamespaceListing(namespace: namespace, team: services.namespaces.team(of: namespace)))
+    }
+
+    /// `Namespaces` of a listed namespace (its team looked up with it).
+    func namespace(_ listing: NamespaceListing) async throws -> OrderedJSONObject {
+        let namespace = listing.namespace
         var team: Any = null
-        if let owning = try await services.namespaces.team(of: namespace) {
+        if let owning = listing.team {
             team = ["id": owning.id, "name": owning.name, "hidden": try await !services.teams.isPortusTeam(owning)] as OrderedJSONObject
         }
         return [
@@ -69,7 +75,7 @@ struct PortusEntities {
     /// The host name repositories are pulled from (`registry_hostname`): the registry's external host name
     /// when one is set, else its host name.
     func registryHostname() async throws -> String {
-        try await services.store.registrySetting(defaultName: services.settings.defaultRegistryName).externalHostname ?? services.settings.hostname
+        try await services.registry.registry().externalHostname ?? services.registry.hostname
     }
 
     /// `Repositories`, with `registryHostname()`; `starred` and `destroyable` are told for a single

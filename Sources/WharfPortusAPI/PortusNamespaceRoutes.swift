@@ -60,28 +60,27 @@ struct PortusNamespaceRoutes {
         return PortusJSON.response(.ok, try await entities.namespace(namespace))
     }
 
-    /// Changes the name, description, owning team (by name) or visibility; each change needs its own right.
+    /// Changes the name, description, owning team (by name) or visibility; each change needs its own right,
+    /// checked before the values are (as Portus: 403, then an unknown visibility, then an unknown team).
+    /// An empty team or visibility changes nothing.
     @Sendable func update(_ call: PortusRequest) async throws -> Response {
         try call.params.validate([.requires("namespace", .hash([.optional("name"), .optional("description"), .optional("team"), .optional("visibility")]))])
         let namespace = try await existingNamespace(call.id())
-        var change = NamespaceChange(name: call.params.string("namespace", "name"), description: call.params.string("namespace", "description"))
-        if let teamName = call.params.string("namespace", "team") {
-            guard let team = try await services.teams.team(named: teamName) else { throw PortusAPIError(.notFound, "unknown team '\(teamName)'") }
-            change.owningTeam = team
-        }
-        if let text = call.params.string("namespace", "visibility") {
-            guard let visibility = NamespaceVisibility(rawValue: text.replacingOccurrences(of: "visibility_", with: "")) else {
-                throw PortusAPIError(.unprocessableContent, "unknown visibility kind '\(text)'")
-            }
-            change.visibility = visibility
-        }
         let policy = services.policy
         guard try await policy.mayUpdate(call.caller, namespace: namespace), try await policy.mayPush(call.caller, namespace: namespace) else {
             throw PortusAPIError.authorizationFails
         }
-        if change.visibility != nil, change.visibility != namespace.namespaceVisibility,
-           try await !policy.mayChangeVisibility(call.caller, namespace: namespace) {
-            throw PortusAPIError.authorizationFails
+        var change = NamespaceChange(name: call.params.string("namespace", "name"), description: call.params.string("namespace", "description"))
+        if let text = call.params.string("namespace", "visibility"), !text.isEmpty {
+            guard let visibility = NamespaceVisibility(rawValue: text) else { throw PortusAPIError(.unprocessableContent, "unknown visibility kind '\(text)'") }
+            if visibility != namespace.namespaceVisibility, try await !policy.mayChangeVisibility(call.caller, namespace: namespace) {
+                throw PortusAPIError.authorizationFails
+            }
+            change.visibility = visibility
+        }
+        if let teamName = call.params.string("namespace", "team"), !teamName.isEmpty {
+            guard let team = try await services.teams.team(named: teamName) else { throw PortusAPIError(.notFound, "unknown team '\(teamName)'") }
+            change.owningTeam = team
         }
         let updated = try await services.namespaces.update(namespace, change, by: call.performer)
         return PortusJSON.response(.ok, try await entities.namespace(updated))

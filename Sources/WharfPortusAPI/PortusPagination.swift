@@ -12,6 +12,9 @@ import WharfMetadata
 /// configuration's default whatever the request asked for).
 struct PortusPagination {
     static let defaultPerPage = 15
+    /// The largest page number and page size taken; larger values are clamped (their products and sums
+    /// then stay far from overflowing).
+    static let largest = 1_000_000_000
 
     let all: Bool
     let page: Int
@@ -30,8 +33,8 @@ struct PortusPagination {
     init(_ params: PortusParameters, sortable: [String: String]) throws {
         try params.validate(Self.parameters)
         all = params.boolean("all") ?? false
-        page = max(params.integer("page") ?? 1, 1)
-        perPage = max(params.integer("per_page") ?? Self.defaultPerPage, 1)
+        page = min(max(params.integer("page") ?? 1, 1), Self.largest)
+        perPage = min(max(params.integer("per_page") ?? Self.defaultPerPage, 1), Self.largest)
         column = params.string("sort_attr").flatMap { sortable[$0] } ?? "id"
         ascending = params.string("sort_order").map { $0 == "asc" } ?? true
     }

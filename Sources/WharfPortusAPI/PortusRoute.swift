@@ -18,7 +18,6 @@ struct PortusRoute: Sendable {
     }
 
     let method: HTTPRequest.Method
-    let path: String
     let access: Access
     let handler: Handler
     let segments: [Segment]
@@ -30,7 +29,6 @@ struct PortusRoute: Sendable {
 
     init(_ method: HTTPRequest.Method, _ path: String, _ access: Access, handler: @escaping Handler) {
         self.method = method
-        self.path = path
         self.access = access
         self.handler = handler
         segments = path.split(separator: "/").map { part in

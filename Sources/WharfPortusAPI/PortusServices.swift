@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import WharfIdentity
 import WharfMetadata
 import WharfStorage
@@ -18,10 +19,12 @@ public struct PortusServices: Sendable {
     public let teams: PortusTeamService
     public let repositories: RepositoryService
     public let tags: TagService
+    public let registry: RegistrySettingService
     public let settings: PortusSettings
+    public let logger: Logger
 
     public init(store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator, permissions: PermissionResolver, audit: AuditLog,
-                appTokens: AppTokenService, repositories: RepositoryService, tags: TagService, settings: PortusSettings) {
+                appTokens: AppTokenService, repositories: RepositoryService, tags: TagService, settings: PortusSettings, logger: Logger) {
         self.store = store
         self.blobs = blobs
         self.authenticator = authenticator
@@ -30,33 +33,12 @@ public struct PortusServices: Sendable {
         self.repositories = repositories
         self.tags = tags
         self.settings = settings
+        self.logger = logger
         policy = PortusPolicy(store: store, permissions: permissions, rules: settings.rules)
-        users = UserAdministration(store: store, audit: audit, authenticator: authenticator)
+        users = UserAdministration(store: store, audit: audit, authenticator: authenticator, appTokens: appTokens)
         namespaces = NamespaceService(store: store, audit: audit, authenticator: authenticator)
-        teams = PortusTeamService(store: store, audit: audit)
+        teams = PortusTeamService(store: store, audit: audit, namespaces: namespaces)
+        registry = RegistrySettingService(store: store, hostname: settings.hostname, useSSL: settings.useSSL,
+                                          defaultName: settings.defaultRegistryName)
     }
-}
-
-/// The configuration the Portus API answers with.
-public struct PortusSettings: Sendable {
-    /// The registry's host name (`SERVER_HOSTNAME`): what Portus calls the registry's `hostname`.
-    public var hostname: String
-    /// Whether clients reach the registry over TLS (`PREFERRED_URL_SCHEME` is `https`).
-    public var useSSL: Bool
-    /// The registry's name until one is set (`REGISTRY_TITLE`).
-    public var defaultRegistryName: String
-    /// Wharf's version, reported by `/api/version`.
-    public var version: String
-    public var rules: PortusRules
-
-    public init(hostname: String, useSSL: Bool, defaultRegistryName: String, version: String, rules: PortusRules) {
-        self.hostname = hostname
-        self.useSSL = useSSL
-        self.defaultRegistryName = defaultRegistryName
-        self.version = version
-        self.rules = rules
-    }
-
-    /// `scheme://host`, the base of pagination links.
-    var baseURL: String { (useSSL ? "https://" : "http://") + hostname }
 }

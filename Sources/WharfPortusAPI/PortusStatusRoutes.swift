@@ -31,6 +31,7 @@ struct PortusStatusRoutes {
             let version = try await services.store.schemaVersion()
             database = version >= MetadataStore.knownSchemaVersion ? ("database is up-to-date", true) : ("database is initializing", false)
         } catch {
+            services.logger.error("health: the database failed", metadata: ["error": "\(error)"])
             database = ("cannot connect to database", false)
         }
         let registry: (String, Bool)
@@ -38,7 +39,8 @@ struct PortusStatusRoutes {
             _ = try await services.blobs.size(of: Digest.of(Data()))
             registry = ("registry is reachable", true)
         } catch {
-            registry = ("registry is not reachable: \(error)", false)
+            services.logger.error("health: the blob storage failed", metadata: ["error": "\(error)"])
+            registry = ("registry is not reachable", false)
         }
         let body: OrderedJSONObject = [
             "database": ["msg": database.0, "success": database.1] as OrderedJSONObject,

@@ -31,9 +31,8 @@ struct PortusTeamRoutes {
     /// Portus's teams: all of them for administrators, one's own for others.
     @Sendable func list(_ call: PortusRequest) async throws -> Response {
         let pagination = try PortusPagination(call.params, sortable: Self.sortable)
-        let organization = try await services.teams.organization()
         let member = services.policy.isAdmin(call.caller) ? nil : call.caller.account?.id ?? -1
-        let page = try await services.store.teamPage(organizationID: organization.id, memberID: member, pagination.request)
+        let page = try await services.store.teamPage(organizationID: services.teams.organizationID(), memberID: member, pagination.request)
         var views: [OrderedJSONObject] = []
         for team in page.items { views.append(try await entities.team(team)) }
         return PortusJSON.response(.ok, views, headers: pagination.headers(total: page.total, url: services.settings.baseURL + call.request.uri.path,
@@ -43,12 +42,13 @@ struct PortusTeamRoutes {
     /// Creates a team owned by the caller, or (administrators only) by `owner_id`.
     @Sendable func create(_ call: PortusRequest) async throws -> Response {
         try call.params.validate([.requires("name"), .optional("description"), .optional("owner_id", .integer)])
-        guard services.policy.mayCreateTeam(call.caller), var owner = call.caller.account else { throw PortusAPIError.authorizationFails }
+        var owner = call.caller.account
         if let ownerID = call.params.integer("owner_id") {
             guard services.policy.isAdmin(call.caller) else { throw PortusAPIError.authorizationFails }
             guard let chosen = try await services.store.account(id: Int64(ownerID)), PortusUserRoutes.isUser(chosen) else { throw PortusAPIError.notFound }
             owner = chosen
         }
+        guard let owner, services.policy.mayCreateTeam(call.caller, ownedBy: owner) else { throw PortusAPIError.authorizationFails }
         let team = try await services.teams.create(name: call.params.string("name") ?? "", description: call.params.string("description") ?? "",
                                                    owner: owner, by: call.performer)
         return PortusJSON.response(.created, try await entities.team(team))
@@ -80,7 +80,7 @@ struct PortusTeamRoutes {
         guard try await services.teams.isPortusTeam(team), try await services.policy.mayDelete(call.caller, team: team) else {
             throw PortusAPIError.authorizationFails
         }
-        try await services.teams.delete(team, heir: heir, namespaces: services.namespaces, by: call.performer)
+        try await services.teams.delete(team, heir: heir, by: call.performer)
         return PortusJSON.empty()
     }
 
@@ -96,9 +96,12 @@ struct PortusTeamRoutes {
         return PortusJSON.response(.ok, views)
     }
 
-    /// The members, as `Users` entities (administrators and members only).
+    /// The members, as `Users` entities (see `PortusPolicy.mayListMembers` for who may list them).
     @Sendable func members(_ call: PortusRequest) async throws -> Response {
-        let team = try await visibleTeam(call)
+        let team = try await existingTeam(call.id())
+        guard try await services.policy.mayListMembers(call.caller, team: team, isPortusTeam: services.teams.isPortusTeam(team)) else {
+            throw PortusAPIError.authorizationFails
+        }
         return PortusJSON.response(.ok, try await services.store.teamMembers(teamID: team.id).filter(PortusUserRoutes.isUser).map(entities.user))
     }
 

@@ -25,7 +25,7 @@ struct PortusUserRoutes {
         ]
     }
 
-    static let sortable = ["id": "id", "username": "username", "email": "email", "created_at": "created_ms", "updated_at": "updated_ms",
+    static let sortable = ["id": "id", "name": "username", "username": "username", "email": "email", "created_at": "created_ms", "updated_at": "updated_ms",
                            "display_name": "display_name"]
 
     static let userParameters: [ParameterSpec] = [
@@ -63,10 +63,8 @@ struct PortusUserRoutes {
         return PortusJSON.response(.ok, entities.user(updated))
     }
 
-    /// Deletes a user; an administrator cannot delete its own account (Portus lets it).
     @Sendable func delete(_ call: PortusRequest) async throws -> Response {
         let user = try await existingUser(call.id())
-        if user.id == call.caller.account?.id { throw PortusAPIError(.unprocessableContent, "You cannot remove yourself") }
         try await services.users.delete(user, by: call.performer)
         return PortusJSON.empty()
     }
@@ -75,12 +73,7 @@ struct PortusUserRoutes {
     @Sendable func bootstrap(_ call: PortusRequest) async throws -> Response {
         try call.params.validate([.requires("user", .hash([.requires("username"), .requires("email"), .requires("password"), .optional("display_name")]))])
         guard services.settings.rules.firstUserAdmin else { throw PortusAPIError.disabledEndpoint }
-        guard try await services.store.userCount() == 0 else { throw AccountError.notFirstUser }
-        var details = newUser(call.params)
-        details.bot = false
-        let user = try await services.users.create(details, admin: true, onlyIfFirst: true, by: nil)
-        let performer = Performer(identity: Identity(kind: .user, account: user, scopes: nil, isSuperuser: true), ip: call.ip)
-        let (record, token) = try await services.appTokens.createForApplication("bootstrap", for: user, by: performer)
+        let (record, token) = try await services.users.bootstrap(newUser(call.params), ip: call.ip)
         return PortusJSON.response(.created, entities.applicationToken(record, plain: token))
     }
 
@@ -101,17 +94,16 @@ struct PortusUserRoutes {
         guard let token = try await services.store.appToken(id: call.id()), let owner = try await services.store.account(id: token.accountId) else {
             throw PortusAPIError.notFound
         }
-        let own = owner.id == call.caller.account?.id
-        guard own || (services.policy.isAdmin(call.caller) && owner.bot) else { throw PortusAPIError.authorizationFails }
+        guard services.policy.mayRevokeToken(of: owner, call.caller) else { throw PortusAPIError.authorizationFails }
         try await services.appTokens.revoke(token, of: owner, by: call.performer)
         return PortusJSON.empty()
     }
 
-    /// The user whose tokens are asked for: the caller itself, or anyone for an administrator.
+    /// The user whose tokens are asked for: the caller itself, or anyone for an administrator (checked
+    /// before the user is looked up, so that others cannot learn which ids exist).
     private func tokenOwner(_ call: PortusRequest) async throws -> AccountRecord {
-        let user = try await existingUser(call.id())
-        guard user.id == call.caller.account?.id || services.policy.isAdmin(call.caller) else { throw PortusAPIError.authorizationFails }
-        return user
+        guard services.policy.mayManageTokens(ofUserID: try call.id(), call.caller) else { throw PortusAPIError.authorizationFails }
+        return try await existingUser(call.id())
     }
 
     private func existingUser(_ id: Int64) async throws -> AccountRecord {

@@ -51,6 +51,7 @@ struct OrganizationRoutes {
     }
 
     /// Quay's `org_view`: teams for members (in creation order, as Quay sorts them by id), settings for admins.
+    /// In the organization that holds Portus's teams a member sees only its own teams, as Portus shows them.
     func view(_ organization: AccountRecord, caller: Identity) async throws -> [String: Any] {
         let permissions = services.permissions
         let isAdmin = try await permissions.administers(caller, organization: organization)
@@ -58,9 +59,10 @@ struct OrganizationRoutes {
         var view: [String: Any] = ["name": organization.username, "email": isAdmin ? (organization.email ?? "") : "",
                                    "avatar": QuayViews.avatar(organization), "is_admin": isAdmin, "is_member": isMember]
         if isMember || caller.actsAsSuperuser {
-            let summaries = try await services.store.teamSummaries(organizationID: organization.id).sorted { $0.team.id < $1.team.id }
+            var summaries = try await services.store.teamSummaries(organizationID: organization.id).sorted { $0.team.id < $1.team.id }
             var mine = Set<Int64>()
             if let account = caller.account { mine = Set(try await services.store.memberships(accountID: account.id).map(\.teamId)) }
+            if organization.systemRole != nil, !isAdmin { summaries = summaries.filter { mine.contains($0.team.id) } }
             var teams: [String: Any] = [:]
             for summary in summaries {
                 teams[summary.team.name] = TeamRoutes.summaryView(summary, canView: isAdmin || mine.contains(summary.team.id))

@@ -66,6 +66,7 @@ public struct QuayAPIError: Error, Sendable {
         case .rejected(let message): self = .message(400, message)
         case .notFound: self = .notFound
         case .unavailable(let message): self = .message(503, message)
+        case .forbidden: self = .unauthorized
         case .invalidFields(let fields):
             self = .invalidRequest(fields.keys.sorted().map { "\($0) \(fields[$0]!.joined(separator: ", "))" }.joined(separator: "; "))
         }

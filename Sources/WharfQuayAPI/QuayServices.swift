@@ -12,6 +12,8 @@ public struct QuayServices: Sendable {
     public let blobs: any BlobStore
     public let authenticator: Authenticator
     public let permissions: PermissionResolver
+    /// Portus's delete switches, in namespaces with an owning team.
+    public let deletion: DeletionPolicy
     public let audit: AuditLog
     public let accounts: AccountService
     public let organizations: OrganizationService
@@ -37,12 +39,13 @@ public struct QuayServices: Sendable {
         let audit = AuditLog(store: store, logger: logger)
         self.audit = audit
         accounts = AccountService(store: store, audit: audit)
-        organizations = OrganizationService(store: store, audit: audit, authenticator: authenticator)
+        deletion = DeletionPolicy(permissions: permissions, rules: settings.portusRules)
+        organizations = OrganizationService(store: store, audit: audit, authenticator: authenticator, deletion: deletion)
         teams = TeamService(store: store, audit: audit, requireInvite: settings.mailing && settings.requireTeamInvite)
         robots = RobotService(store: store, sealer: sealer, audit: audit, authenticator: authenticator)
         appTokens = AppTokenService(store: store, sealer: sealer, audit: audit, authenticator: authenticator, lifetime: settings.appTokenLifetime)
-        repositories = RepositoryService(store: store, permissions: permissions, audit: audit)
-        tags = TagService(store: store, audit: audit)
+        repositories = RepositoryService(store: store, permissions: permissions, audit: audit, deletion: deletion)
+        tags = TagService(store: store, audit: audit, deletion: deletion)
         labels = LabelService(store: store, audit: audit)
         logExports = LogExportService(store: store, audit: audit)
         repositoryPermissions = RepositoryPermissionService(store: store, audit: audit)
@@ -66,9 +69,11 @@ public struct QuaySettings: Sendable {
     public var requireTeamInvite: Bool
     /// `APP_SPECIFIC_TOKEN_EXPIRATION` in seconds; nil: app tokens do not expire.
     public var appTokenLifetime: TimeInterval?
+    /// Portus's switches (`PORTUS_…`); its delete switches also bind the Quay API.
+    public var portusRules = PortusRules()
 
     public init(serverHostname: String, urlScheme: String, userInitialize: Bool = true, superusersFullAccess: Bool = false,
-                mailing: Bool = false, requireTeamInvite: Bool = true, appTokenLifetime: TimeInterval? = nil) {
+                mailing: Bool = false, requireTeamInvite: Bool = true, appTokenLifetime: TimeInterval? = nil, portusRules: PortusRules = PortusRules()) {
         self.serverHostname = serverHostname
         self.urlScheme = urlScheme
         self.userInitialize = userInitialize
@@ -76,5 +81,6 @@ public struct QuaySettings: Sendable {
         self.mailing = mailing
         self.requireTeamInvite = requireTeamInvite
         self.appTokenLifetime = appTokenLifetime
+        self.portusRules = portusRules
     }
 }

@@ -53,7 +53,7 @@ public struct WharfServer: Sendable {
         let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
                                     mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
-                                    appTokenLifetime: configuration.appTokenLifetime)
+                                    appTokenLifetime: configuration.appTokenLifetime, portusRules: configuration.portusRules)
         let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
         let flusher = ActivityFlusher(activity: activity, audit: services.audit, store: store, interval: .seconds(5), logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
@@ -65,7 +65,7 @@ public struct WharfServer: Sendable {
                                             defaultRegistryName: configuration.registryTitle, version: version, rules: configuration.portusRules)
         let portus = PortusAPIHandler(services: PortusServices(store: store, blobs: blobs, authenticator: authenticator, permissions: services.permissions,
                                                                audit: services.audit, appTokens: services.appTokens, repositories: services.repositories,
-                                                               tags: services.tags, settings: portusSettings),
+                                                               tags: services.tags, settings: portusSettings, logger: logger),
                                       logger: logger)
         let exports = LogExportWorker(store: store, baseURL: "\(configuration.urlScheme)://\(configuration.effectiveServerHostname)",
                                       policy: OutboundURLPolicy(allowedHosts: configuration.outboundAllowedHosts),

@@ -338,7 +338,8 @@ final class PortusAccessMatrixTests: XCTestCase {
         }
     }
 
-    /// `PORTUS_DELETE_CONTRIBUTORS` on: contributors delete too (viewers still do not).
+    /// `PORTUS_DELETE_CONTRIBUTORS` on: contributors delete namespaces, repositories and tags too (viewers
+    /// still do not); teams stay their owners' to delete.
     func testContributorsDeleteWhenAllowed() async throws {
         try await withEachDatabase { database in
             let server = try await TestServer.make(database: database) { $0.portusRules.deleteContributors = true }
@@ -352,7 +353,8 @@ final class PortusAccessMatrixTests: XCTestCase {
                     contributorsToo("namespace delete") { "/api/v1/namespaces/\(try await targets.namespace())" },
                     contributorsToo("repository delete") { "/api/v1/repositories/\(try await targets.repository())" },
                     contributorsToo("tag delete") { "/api/v1/tags/\(try await targets.tag())" },
-                    contributorsToo("team delete") { "/api/v1/teams/\(try await targets.team())" },
+                    Row("team delete", .delete, { "/api/v1/teams/\(try await targets.team())" },
+                        outsider: 403, viewer: 403, contributor: 403, owner: 204, admin: 204),
                     Row("personal namespace delete", .delete, "/api/v1/namespaces/\(world.viewer.id)",
                         outsider: 403, viewer: 422, contributor: 403, owner: 403, admin: 422),
                     .owners("repository update", .put, { "/api/v1/repositories/\(targets.repositoryID)" },

@@ -163,11 +163,17 @@ final class PortusNamespaceTests: XCTestCase {
                     refused.assertPortus(403, "Authorization fails", user.name)
                 }
 
-                // Visibility: private → protected → public, with Portus's enum names too.
-                for (given, shown) in [("protected", "protected"), ("visibility_public", "public"), ("private", "private")] {
+                // Visibility: private → protected → public → private; Portus's enum names are not values, and an
+                // empty value changes nothing.
+                for given in ["protected", "public", "private"] {
                     let response = try await PortusKit.updateNamespace(world.owner.api, id, ["visibility": given])
-                    XCTAssertEqual(response.ordered["visibility"]?.string, shown, given)
+                    XCTAssertEqual(response.ordered["visibility"]?.string, given, given)
                 }
+                let enumName = try await world.owner.api.put(path, ["namespace": ["visibility": "visibility_public"]])
+                enumName.assertPortus(422, "unknown visibility kind 'visibility_public'")
+                let blank = try await world.owner.api.put(path, ["namespace": ["visibility": "", "description": "blank visibility"]])
+                XCTAssertEqual(blank.status, .ok, blank.text)
+                XCTAssertEqual(blank.ordered["visibility"]?.string, "private")
                 let badVisibility = try await world.owner.api.put(path, ["namespace": ["visibility": "secret"]])
                 badVisibility.assertPortus(422, "unknown visibility kind 'secret'")
 

@@ -361,8 +361,11 @@ final class PortusUserTests: XCTestCase {
                 XCTAssertEqual(rootLists.status, .ok, rootLists.text)
                 let rootCreates = try await root.api.post("/api/v1/users/\(bob.id)/application_tokens", ["application": "by-admin"])
                 XCTAssertEqual(rootCreates.status, .created, rootCreates.text)
+                // Others' ids are refused before they are looked up, so a user cannot learn which exist.
+                let unknownToBob = try await bob.api.get("/api/v1/users/999999/application_tokens")
+                unknownToBob.assertPortus(403, "Authorization fails")
                 for path in ["/api/v1/users/999999/application_tokens", "/api/v1/users/abc/application_tokens"] {
-                    let unknown = try await bob.api.get(path)
+                    let unknown = try await root.api.get(path)
                     unknown.assertPortus(404, "Not found", path)
                 }
 
