@@ -1,8 +1,9 @@
 import Foundation
 
 /// Writes JSON views built of dictionaries, `OrderedJSONObject`s, arrays, strings, numbers, booleans and
-/// `NSNull`, with sorted keys (an ordered object keeps its own order) and unescaped slashes. It replaces `JSONSerialization`, which on Linux takes 5–10 ms for a page of
-/// 100 tags; this takes a small fraction of that.
+/// `NSNull`, with sorted keys (an ordered object keeps its own order) and unescaped slashes. It replaces
+/// `JSONSerialization`, which on Linux takes 5–10 ms for a page of 100 tags; this takes a small fraction
+/// of that.
 public enum JSONWriter {
     /// `object` as JSON (fragments allowed).
     public static func data(_ object: Any) -> Data {

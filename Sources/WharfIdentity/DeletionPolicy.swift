@@ -17,7 +17,12 @@ public struct DeletionPolicy: Sendable {
     public func requireMayDelete(in repository: RepositoryRecord, by identity: Identity) async throws {
         guard repository.namespaceOwnerTeamId != nil else { return }
         let role = identity.isSuperuser ? .admin : try await permissions.role(of: identity, on: repository)
-        guard rules.allowsDeletion(by: role) else { throw DomainError.forbidden }
+        guard allowsDeletion(in: repository, by: role) else { throw DomainError.forbidden }
+    }
+
+    /// Whether a caller holding `role` on `repository` may delete there (always, outside team-owned namespaces).
+    public func allowsDeletion(in repository: RepositoryRecord, by role: RepositoryRole?) -> Bool {
+        repository.namespaceOwnerTeamId == nil || rules.allowsDeletion(by: role)
     }
 
     /// Refuses (`forbidden`) deleting a namespace with an owning team while deletion is off.

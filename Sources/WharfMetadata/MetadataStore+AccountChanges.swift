@@ -30,13 +30,7 @@ extension MetadataStore {
             guard let current = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE id = \(bind: id)")
                 .first(decoding: AccountRecord.self, with: decoder) else { return nil }
             if let name = change.username, name != current.username {
-                let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: name)").first()
-                guard taken == nil else { throw MetadataError.conflict("has already been taken") }
-                try await db.raw("UPDATE account SET username = \(bind: name) WHERE id = \(bind: id)").run()
-                try await db.raw("""
-                    UPDATE account SET username = \(bind: name + "+") || SUBSTR(username, CAST(\(bind: current.username.count + 2) AS INTEGER))
-                    WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))
-                    """).run()
+                try await rename(id: id, from: current.username, to: name, conflict: "has already been taken", db: db)
             }
             var sets: [SQLQueryString] = ["updated_ms = \(bind: Self.nowMs())"]
             if let email = change.email { sets.append("email = \(bind: email)") }

@@ -77,14 +77,19 @@ extension MetadataStore {
     /// Renames an account (the robots it owns are renamed with it).
     public func renameAccount(id: Int64, from oldName: String, to newName: String) async throws {
         try await pool.transaction { db in
-            let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: newName)").first()
-            guard taken == nil else { throw MetadataError.conflict("A user or organization with this name already exists") }
-            try await db.raw("UPDATE account SET username = \(bind: newName) WHERE id = \(bind: id)").run()
-            try await db.raw("""
-                UPDATE account SET username = \(bind: newName + "+") || SUBSTR(username, CAST(\(bind: oldName.count + 2) AS INTEGER))
-                WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))
-                """).run()
+            try await rename(id: id, from: oldName, to: newName, conflict: "A user or organization with this name already exists", db: db)
         }
+    }
+
+    /// Renames an account and its robots within a transaction; a taken name is a `conflict` saying `conflict`.
+    func rename(id: Int64, from oldName: String, to newName: String, conflict: String, db: any SQLDatabase) async throws {
+        let taken = try await db.raw("SELECT id FROM account WHERE username = \(bind: newName)").first()
+        guard taken == nil else { throw MetadataError.conflict(conflict) }
+        try await db.raw("UPDATE account SET username = \(bind: newName) WHERE id = \(bind: id)").run()
+        try await db.raw("""
+            UPDATE account SET username = \(bind: newName + "+") || SUBSTR(username, CAST(\(bind: oldName.count + 2) AS INTEGER))
+            WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))
+            """).run()
     }
 
     /// The organization's teams in name order, with member and repository counts.

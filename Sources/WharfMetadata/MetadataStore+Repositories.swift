@@ -71,8 +71,8 @@ extension MetadataStore {
             let id: Int64
             if let inserted {
                 id = inserted.id
-                let owned = try await db.raw("SELECT id FROM account WHERE id = \(bind: namespaceID) AND owner_team_id IS NOT NULL").first() != nil
                 if let creatorID {
+                    let owned = try await db.raw("SELECT id FROM account WHERE id = \(bind: namespaceID) AND owner_team_id IS NOT NULL").first() != nil
                     if !owned {
                         try await db.raw("""
                             INSERT INTO repository_permission (repository_id, account_id, role)

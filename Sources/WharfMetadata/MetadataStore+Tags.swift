@@ -246,7 +246,9 @@ extension MetadataStore {
                 WHERE manifest_id = \(bind: manifestID) AND hidden = FALSE
                 AND (lifetime_end_ms IS NULL OR lifetime_end_ms > \(bind: Self.nowMs()))
                 """).run()
-            try await db.raw("UPDATE repository SET tag_version = tag_version + 1 WHERE id = (SELECT repository_id FROM manifest WHERE id = \(bind: manifestID))").run()
+            let repositoryID = try await db.raw("SELECT repository_id FROM manifest WHERE id = \(bind: manifestID)")
+                .first(decodingColumn: "repository_id", as: Int64.self)
+            if let repositoryID { try await noteTagChange(repositoryID: repositoryID, modifiedAt: nil, db: db) }
         }
     }
 

@@ -85,7 +85,7 @@ struct PortusRepositoryRoutes {
 
     /// A tag by id, whatever the repository in the path (as Portus does).
     @Sendable func repositoryTag(_ call: PortusRequest) async throws -> Response {
-        let (tag, _) = try await visibleTag(call.id("tag_id"), call)
+        let tag = try await visibleTag(call.id("tag_id"), call)
         return PortusJSON.response(.ok, entities.tag(tag))
     }
 
@@ -98,7 +98,7 @@ struct PortusRepositoryRoutes {
     }
 
     @Sendable func tag(_ call: PortusRequest) async throws -> Response {
-        let (tag, _) = try await visibleTag(call.id(), call)
+        let tag = try await visibleTag(call.id(), call)
         return PortusJSON.response(.ok, entities.tag(tag))
     }
 
@@ -125,14 +125,17 @@ struct PortusRepositoryRoutes {
         return repository
     }
 
+    @discardableResult
     private func visibleRepository(_ id: Int64, _ call: PortusRequest) async throws -> RepositoryRecord {
         let repository = try await existingRepository(id)
         guard try await services.policy.maySee(call.caller, repository: repository) else { throw PortusAPIError.authorizationFails }
         return repository
     }
 
-    private func visibleTag(_ id: Int64, _ call: PortusRequest) async throws -> (TagOverview, RepositoryRecord) {
+    /// The tag `id`, whose repository the caller may see (403 otherwise).
+    private func visibleTag(_ id: Int64, _ call: PortusRequest) async throws -> TagOverview {
         guard let tag = try await services.store.tagOverview(id: id) else { throw PortusAPIError.notFound }
-        return (tag, try await visibleRepository(tag.repositoryId, call))
+        try await visibleRepository(tag.repositoryId, call)
+        return tag
     }
 }

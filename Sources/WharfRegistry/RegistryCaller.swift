@@ -54,7 +54,8 @@ struct RegistryAuthorizer: Sendable {
     let tokens: RegistryTokenService
     let permissions: PermissionResolver
     let audit: AuditLog
-    let portusRules: PortusRules
+    /// Portus's delete switches, in namespaces with an owning team.
+    let deletion: DeletionPolicy
 
     /// Identifies the caller from the `Authorization` header.
     func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
@@ -102,7 +103,7 @@ struct RegistryAuthorizer: Sendable {
         if let repository {
             let role = try await permissions.role(of: caller.identity, on: repository)
             var actions = RegistryAction.granted(by: role, state: repository.state)
-            if repository.namespaceOwnerTeamId != nil, !portusRules.allowsDeletion(by: role) { actions.remove(.delete) }
+            if !deletion.allowsDeletion(in: repository, by: role) { actions.remove(.delete) }
             return RepositoryAccess(name: name, repository: repository, actions: actions, creatableIn: nil)
         }
         if caller.identity.account != nil, let namespace = try await store.account(named: name.namespace),

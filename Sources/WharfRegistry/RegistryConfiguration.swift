@@ -1,5 +1,3 @@
-import WharfIdentity
-
 /// Settings of the registry protocol, from the server configuration.
 public struct RegistryConfiguration: Sendable {
     /// `SERVER_HOSTNAME`: host and port clients use; the token audience and service name.
@@ -14,8 +12,6 @@ public struct RegistryConfiguration: Sendable {
     public var maximumManifestSize: Int = 4 * 1024 * 1024
     /// Largest `n` on tag and catalog listings (Quay's page size).
     public var pageSize: Int = 100
-    /// Portus's switches: in namespaces with an owning team they also decide who may delete.
-    public var portusRules = PortusRules()
 
     public init(serverHostname: String, urlScheme: String, maximumBlobSize: Int64, temporaryLinkSeconds: Int64) {
         self.serverHostname = serverHostname

@@ -24,7 +24,8 @@ public struct RegistryHandler: Sendable {
     let logger: Logger
 
     public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator,
-                permissions: PermissionResolver, audit: AuditLog, tokens: RegistryTokenService, activity: RepositoryActivity, logger: Logger) {
+                permissions: PermissionResolver, deletion: DeletionPolicy, audit: AuditLog, tokens: RegistryTokenService, activity: RepositoryActivity,
+                logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.blobs = blobs
@@ -33,7 +34,7 @@ public struct RegistryHandler: Sendable {
         self.audit = audit
         self.logger = logger
         authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit,
-                                        portusRules: configuration.portusRules)
+                                        deletion: deletion)
         uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
     }
 

@@ -44,10 +44,9 @@ public struct WharfServer: Sendable {
         let authenticator = Authenticator(store: store, superUsers: configuration.superUsers)
         let tokens = try await RegistryTokenService(keyPath: configuration.signingKeyPath, issuer: "quay",
                                                     audience: configuration.effectiveServerHostname, store: store)
-        var registryConfiguration = RegistryConfiguration(
+        let registryConfiguration = RegistryConfiguration(
             serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
             maximumBlobSize: configuration.maximumLayerSize, temporaryLinkSeconds: configuration.pushTempTagExpiration)
-        registryConfiguration.portusRules = configuration.portusRules
         let activity = RepositoryActivity()
         let sealer = try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
@@ -57,8 +56,8 @@ public struct WharfServer: Sendable {
         let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
         let flusher = ActivityFlusher(activity: activity, audit: services.audit, store: store, interval: .seconds(5), logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
-                                       permissions: services.permissions, audit: services.audit, tokens: tokens, activity: activity,
-                                       logger: logger)
+                                       permissions: services.permissions, deletion: services.deletion, audit: services.audit, tokens: tokens,
+                                       activity: activity, logger: logger)
         let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
         let oauth = OAuthHandler(services: services, api: quay)
         let portusSettings = PortusSettings(hostname: configuration.effectiveServerHostname, useSSL: configuration.urlScheme == "https",
