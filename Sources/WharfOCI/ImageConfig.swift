@@ -52,7 +52,12 @@ public struct ImageConfig: Sendable, Equatable {
 
 /// Quay's duration strings (`30s`, `15m`, `12h`, `2d`, `1w`), used by the `quay.expires-after` label.
 public enum LabelDuration {
-    /// The number of seconds `text` names, or nil when it is not such a string.
+    /// The longest duration a label may name: Python's `timedelta` limit (999,999,999 days), beyond which
+    /// Quay cannot read the label either. In milliseconds and added to any time of this era, it still fits
+    /// in 64 bits many times over.
+    public static let longest: Int64 = 999_999_999 * 86_400
+
+    /// The number of seconds `text` names, or nil when it is not such a string or names more than `longest`.
     public static func seconds(_ text: String) -> Int64? {
         guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0 else { return nil }
         let scale: Int64
@@ -65,6 +70,6 @@ public enum LabelDuration {
         default: return nil
         }
         let (seconds, overflow) = count.multipliedReportingOverflow(by: scale)
-        return overflow ? nil : seconds
+        return overflow || seconds > longest ? nil : seconds
     }
 }

@@ -37,6 +37,9 @@ public enum ManifestParser {
 
     /// Parses `bytes` sent with `contentType` (the request's `Content-Type`, possibly empty).
     public static func parse(_ bytes: Data, contentType: String?) throws(ManifestError) -> ParsedManifest {
+        if let key = JSONDuplicateKeys.first(in: bytes) {
+            throw .invalid("manifest has the key \"\(key)\" more than once in one object; its meaning is ambiguous")
+        }
         let body: Body
         do {
             body = try JSONDecoder().decode(Body.self, from: bytes)
@@ -85,6 +88,9 @@ public enum ManifestParser {
             let (sum, overflow) = layersSize.addingReportingOverflow(layer.size)
             guard !overflow else { throw .invalid("layer sizes add up to more than a registry can store") }
             layersSize = sum
+        }
+        guard !layersSize.addingReportingOverflow(config.size).overflow else {
+            throw .invalid("config and layer sizes add up to more than a registry can store")
         }
         return ParsedManifest(mediaType: mediaType, blobs: [config] + layers, children: [], subject: body.subject,
                               artifactType: body.artifactType ?? (mediaType == MediaType.ociManifest ? config.mediaType : nil),
