@@ -12,6 +12,9 @@ public struct TagService: Sendable {
     /// The shortest and longest expiration Quay lets a tag be given, counted from when it was pushed
     /// (`LABELED_EXPIRATION_MINIMUM` 1h, `LABELED_EXPIRATION_MAXIMUM` 104w).
     public static let expirationBounds: ClosedRange<Int64> = 3_600...(104 * 604_800)
+    /// The latest date an expiration may name (the end of the year 9999, Python's limit in Quay); later
+    /// ones, like numbers too large for a date, are refused.
+    static let latestDate: Double = 253_402_300_799
 
     public init(store: MetadataStore, audit: AuditLog, deletion: DeletionPolicy) {
         self.store = store
@@ -34,9 +37,12 @@ public struct TagService: Sendable {
         guard let tag = try await store.aliveTag(repositoryID: repository.id, name: name) else { throw DomainError.notFound }
         var endMs: Int64?
         if let expiration {
+            let seconds = expiration.timeIntervalSince1970
+            guard seconds.isFinite, seconds <= Self.latestDate else { throw DomainError.invalidRequest("Invalid expiration") }
             guard expiration > Date() else { throw DomainError.invalidRequest("Expiration must be in the future") }
-            let offset = Int64(expiration.timeIntervalSince1970) - tag.startMs / 1000
-            endMs = tag.startMs + min(max(offset, Self.expirationBounds.lowerBound), Self.expirationBounds.upperBound) * 1000
+            let offset = min(max(seconds - Double(tag.startMs / 1000), Double(Self.expirationBounds.lowerBound)),
+                             Double(Self.expirationBounds.upperBound))
+            endMs = tag.startMs + Int64(offset) * 1000
         }
         guard endMs != tag.endMs else { return }
         guard try await store.setTagEnd(tag, to: endMs) else {

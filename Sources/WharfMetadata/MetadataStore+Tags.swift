@@ -97,7 +97,7 @@ extension MetadataStore {
         let page: SQLQueryString
         if query.onlyActive {
             let visible: SQLQueryString = "t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE"
-            let depth = query.offset + query.limit
+            let depth = query.offset.addingReportingOverflow(query.limit).overflow ? Int.max : query.offset + query.limit
             // SQLite, which keeps no statistics unless told to, would walk the whole history's index for
             // both halves; it is told which index each half is for.
             let (open, ending): (SQLQueryString, SQLQueryString) = pool.engine == .sqlite
@@ -157,7 +157,8 @@ extension MetadataStore {
             let nextEnd = try await first("""
                 SELECT MIN(lifetime_end_ms) AS next FROM tag WHERE repository_id = \(bind: repositoryID) AND lifetime_end_ms > \(bind: horizon)
                 """, as: NextEnd.self)?.next
-            pageAnchors.put(key, TagPageAnchors.Entry(version: version, validUntilMs: nextEnd.map { $0 + windowSeconds * 1000 } ?? .max,
+            let leaves = nextEnd.map { $0.addingReportingOverflow(windowSeconds * 1000) }.map { $0.overflow ? Int64.max : $0.partialValue }
+            pageAnchors.put(key, TagPageAnchors.Entry(version: version, validUntilMs: leaves ?? .max,
                                                       anchors: computed))
             anchors = computed
         }

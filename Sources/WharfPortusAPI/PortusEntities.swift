@@ -96,11 +96,12 @@ struct PortusEntities {
     func tag(_ tag: TagOverview) -> OrderedJSONObject {
         let config = Self.config(of: tag.manifestBytes)
         let author: OrderedJSONObject = ["id": tag.pusherId ?? null as Any, "name": tag.pusherName ?? null as Any]
+        let size = config.map { tag.layersSize.addingReportingOverflow($0.size) }.flatMap { $0.overflow ? nil : $0.partialValue }
         return [
             "id": tag.id, "name": tag.name, "author": author, "digest": tag.digest,
             "image_id": config.map { String($0.digest.split(separator: ":").last ?? "") } ?? "",
             "created_at": PortusJSON.time(ms: tag.startMs), "updated_at": PortusJSON.time(ms: tag.startMs),
-            "size": config.map { tag.layersSize + $0.size } ?? null as Any, "scanned": tag.scanState, "vulnerabilities": null,
+            "size": size ?? null as Any, "scanned": tag.scanState, "vulnerabilities": null,
         ]
     }
 

@@ -29,7 +29,7 @@ struct PortusParameters: @unchecked Sendable {
     /// Reads the query string and the body (at most 1 MiB). A malformed JSON body is Grape's 400.
     static func read(_ request: Request) async throws -> PortusParameters {
         var values: [String: Any] = [:]
-        if let query = request.uri.query { merge(form: query, into: &values) }
+        if let query = request.uri.query { try merge(form: query, into: &values) }
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
         guard buffer.readableBytes > 0 else { return PortusParameters(values: values) }
@@ -40,43 +40,65 @@ struct PortusParameters: @unchecked Sendable {
             }
             if let fields = object as? [String: Any] { values.merge(fields) { _, body in body } }
         } else {
-            merge(form: String(decoding: data, as: UTF8.self), into: &values)
+            try merge(form: String(decoding: data, as: UTF8.self), into: &values)
         }
+        guard !containsNUL(values) else { throw PortusAPIError(.badRequest, "Parameters may not contain a NUL character") }
         return PortusParameters(values: values)
     }
 
-    /// Adds `key=value&…` pairs, nesting bracketed keys.
-    static func merge(form: String, into values: inout [String: Any]) {
-        for pair in form.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-            }
-            let value = parts.count > 1 ? parts[1] : ""
-            var path = [String]()
-            var key = parts[0]
-            if let open = key.firstIndex(of: "[") {
-                path.append(String(key[..<open]))
-                key = String(key[open...])
-                while key.hasPrefix("["), let close = key.firstIndex(of: "]") {
-                    path.append(String(key[key.index(after: key.startIndex)..<close]))
-                    key = String(key[key.index(after: close)...])
-                }
-            } else {
-                path.append(key)
-            }
-            insert(value, at: path[...], into: &values)
+    /// Whether a parameter's name or value, at any depth (bounded by `maximumDepth` and the JSON parser's
+    /// own limit), holds a NUL character, which no Portus field may contain and PostgreSQL cannot store.
+    static func containsNUL(_ value: Any) -> Bool {
+        switch value {
+        case let text as String: return text.contains("\0")
+        case let list as [Any]: return list.contains(where: containsNUL)
+        case let object as [String: Any]: return object.contains { $0.key.contains("\0") || containsNUL($0.value) }
+        default: return false
         }
     }
 
+    /// How deeply bracketed keys may nest (`a[b][c]=` is three levels): Rack's limit; deeper is a 400.
+    static let maximumDepth = 100
+
+    /// Adds `key=value&…` pairs, nesting bracketed keys. Linear in the size of the text.
+    static func merge(form: String, into values: inout [String: Any]) throws {
+        for pair in form.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            let path = try keyPath(parts[0])
+            insert(parts.count > 1 ? parts[1] : "", at: path[...], into: &values)
+        }
+    }
+
+    /// `a[b][]` as `["a", "b", ""]`; a key without brackets is a path of one.
+    static func keyPath(_ key: String) throws -> [String] {
+        guard let open = key.firstIndex(of: "[") else { return [key] }
+        var path = [String(key[..<open])]
+        var rest = key[open...]
+        while rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            guard path.count < maximumDepth else {
+                throw PortusAPIError(.badRequest, "Parameters may nest at most \(maximumDepth) levels deep")
+            }
+            path.append(String(rest[rest.index(after: rest.startIndex)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return path
+    }
+
+    /// Stores `value` at `path`, changing the nested lists and dictionaries in place (each is taken out of its
+    /// parent while it changes, so it is not copied). `path` is at most `maximumDepth` long.
     private static func insert(_ value: String, at path: ArraySlice<String>, into values: inout [String: Any]) {
         guard let head = path.first else { return }
         let rest = path.dropFirst()
         if rest.first == "" {
-            values[head] = (values[head] as? [Any] ?? []) + [value]
+            var list = values.removeValue(forKey: head) as? [Any] ?? []
+            list.append(value)
+            values[head] = list
         } else if rest.isEmpty {
             values[head] = value
         } else {
-            var nested = values[head] as? [String: Any] ?? [:]
+            var nested = values.removeValue(forKey: head) as? [String: Any] ?? [:]
             insert(value, at: rest, into: &nested)
             values[head] = nested
         }

@@ -69,7 +69,8 @@ struct ManifestRoutes {
 
     /// One layer as Quay's `_layer_dict` shows it.
     static func layerView(_ layer: Descriptor, index: Int, history: ImageConfig.HistoryEntry?) -> [String: Any] {
-        let created = history?.created.flatMap(Self.parseDate).map { QuayViews.date(ms: Int64($0.timeIntervalSince1970 * 1000)) }
+        let created = history?.created.flatMap(Self.parseDate).flatMap { Int64(exactly: ($0.timeIntervalSince1970 * 1000).rounded()) }
+            .map(QuayViews.date(ms:))
         return [
             "index": index, "compressed_size": layer.size, "is_remote": !(layer.urls ?? []).isEmpty, "urls": layer.urls ?? jsonNull,
             "command": history?.createdBy.map { [$0] } ?? jsonNull, "comment": history?.comment ?? jsonNull,

@@ -38,6 +38,9 @@ struct TagRoutes {
     /// Quay's page size bounds for the tag list.
     static let pageSizes = 1...100
     static let defaultPageSize = 50
+    /// The pages a request may ask for: far beyond any history, and small enough that the offset of the
+    /// page (at most 100 rows a page) stays an ordinary number.
+    static let pages = 1...1_000_000_000
 
     /// The tag history, newest first, `page`/`limit` at a time with `has_additional`; `onlyActiveTags`,
     /// `specificTag` and `filter_tag_name` (`like:` or `eq:`) narrow it.
@@ -45,6 +48,9 @@ struct TagRoutes {
         let repository = try await access.require(.read, call)
         let limit = min(max(try call.integer("limit") ?? Self.defaultPageSize, Self.pageSizes.lowerBound), Self.pageSizes.upperBound)
         let page = max(try call.integer("page") ?? 1, 1)
+        guard Self.pages.contains(page) else {
+            throw QuayAPIError.invalidRequest("page must be between \(Self.pages.lowerBound) and \(Self.pages.upperBound)")
+        }
         var name = TagHistoryQuery.NameFilter.any
         if let filter = call.query("filter_tag_name") {
             guard let colon = filter.firstIndex(of: ":") else {

@@ -13,6 +13,9 @@ extension RegistryHandler {
     func issueToken(_ request: Request, remoteIP: String?) async throws -> Response {
         let identity: Identity
         let scopes = request.queryAll("scope").flatMap { $0.split(separator: " ").map(String.init) }
+        guard scopes.count <= Self.maximumScopes else {
+            throw RegistryError(.invalidRequest, status: 400, "at most \(Self.maximumScopes) scopes may be asked for at once")
+        }
         switch Credentials(request: request) {
         case .basic(let username, let password):
             guard let found = try await authorizer.authenticator.authenticate(username: username, password: password) else {
@@ -50,6 +53,10 @@ extension RegistryHandler {
         return Responses.json(.ok, encoding: Body(token: token, expires_in: Int(tokens.lifetime), issued_at: issuedAt))
     }
 
+    /// The most scopes one token request may name (clients ask for one or two; each costs lookups, and a
+    /// push scope may create a repository).
+    static let maximumScopes = 20
+
     /// A `docker login` (a token request without scopes) is logged as `login_success`, as in Quay.
     private func recordLogin(of identity: Identity, ip: String?, userAgent: String?) async {
         guard let account = identity.account else { return }
@@ -74,9 +81,11 @@ extension RegistryHandler {
     /// Parses `repository:<name>:<actions>`; the name may carry the server's host name as a prefix.
     private func parseScope(_ scope: String) throws -> (name: String, actions: [String]) {
         let invalid = RegistryError(.invalidRequest, status: 400, "Unable to decode repository and actions: \(scope)")
-        guard scope.hasPrefix("repository:"), let colon = scope.lastIndex(of: ":") else { throw invalid }
-        var name = String(scope[scope.index(scope.startIndex, offsetBy: "repository:".count)..<colon])
-        let actions = scope[scope.index(after: colon)...].split(separator: ",").map(String.init)
+        guard scope.hasPrefix("repository:") else { throw invalid }
+        let rest = scope.dropFirst("repository:".count)
+        guard let colon = rest.lastIndex(of: ":") else { throw invalid }
+        var name = String(rest[..<colon])
+        let actions = rest[rest.index(after: colon)...].split(separator: ",").map(String.init)
         guard !actions.isEmpty, actions.allSatisfy({ RegistryAction(rawValue: $0) != nil }) else { throw invalid }
         if name.hasPrefix(configuration.serverHostname + "/") { name.removeFirst(configuration.serverHostname.count + 1) }
         guard RepositoryName(name) != nil else { throw RegistryError.nameInvalid(name) }

@@ -6,14 +6,14 @@ import XCTest
 /// Grape's parameter handling as the Portus API reproduces it: nested form keys, coercions and the
 /// 400 answer listing every missing or invalid parameter.
 final class PortusParametersTests: XCTestCase {
-    private func form(_ text: String) -> PortusParameters {
+    private func form(_ text: String) throws -> PortusParameters {
         var values: [String: Any] = [:]
-        PortusParameters.merge(form: text, into: &values)
+        try PortusParameters.merge(form: text, into: &values)
         return PortusParameters(values: values)
     }
 
-    func testNestedFormKeysAndLists() {
-        let params = form("user%5Busername%5D=alice&user[email]=a%40example.com&only[]=name&only[]=hostname&plain=a+b")
+    func testNestedFormKeysAndLists() throws {
+        let params = try form("user%5Busername%5D=alice&user[email]=a%40example.com&only[]=name&only[]=hostname&plain=a+b")
         XCTAssertEqual(params.string("user", "username"), "alice")
         XCTAssertEqual(params.string("user", "email"), "a@example.com")
         XCTAssertEqual(params.strings("only"), ["name", "hostname"])
@@ -35,8 +35,8 @@ final class PortusParametersTests: XCTestCase {
         XCTAssertNil(params.boolean("f"))
     }
 
-    func testValidationReportsEveryProblemAsGrapeDoes() {
-        let params = form("registry[name]=r&registry[use_ssl]=maybe&count=x")
+    func testValidationReportsEveryProblemAsGrapeDoes() throws {
+        let params = try form("registry[name]=r&registry[use_ssl]=maybe&count=x")
         XCTAssertThrowsError(try params.validate([
             .requires("registry", .hash([.requires("name"), .requires("hostname"), .requires("use_ssl", .boolean)])),
             .optional("count", .integer), .requires("team"),
@@ -50,7 +50,7 @@ final class PortusParametersTests: XCTestCase {
     }
 
     func testPaginationHeadersAndLinks() throws {
-        let pagination = try PortusPagination(form("page=2&per_page=10&sort_attr=name&sort_order=desc"), sortable: ["name": "username"])
+        let pagination = try PortusPagination(try form("page=2&per_page=10&sort_attr=name&sort_order=desc"), sortable: ["name": "username"])
         XCTAssertEqual(pagination.request.offset, 10)
         XCTAssertEqual(pagination.request.limit, 10)
         XCTAssertEqual(pagination.request.column, "username")
@@ -71,15 +71,39 @@ final class PortusParametersTests: XCTestCase {
     }
 
     func testLastPageAndDefaults() throws {
-        let pagination = try PortusPagination(form("page=3&per_page=10&sort_attr=password_hash"), sortable: ["name": "username"])
+        let pagination = try PortusPagination(try form("page=3&per_page=10&sort_attr=password_hash"), sortable: ["name": "username"])
         XCTAssertEqual(pagination.request.column, "id", "only listed attributes sort")
         XCTAssertTrue(pagination.request.ascending)
         let headers = pagination.headers(total: 25, url: "http://h/x", query: [])
         XCTAssertEqual(headers[.init("X-Next-Page")!], "")
         XCTAssertEqual(headers[.init("X-Prev-Page")!], "2")
-        let all = try PortusPagination(form("all=true"), sortable: [:])
+        let all = try PortusPagination(try form("all=true"), sortable: [:])
         XCTAssertNil(all.request.limit)
         XCTAssertTrue(all.headers(total: 25, url: "http://h/x", query: []).isEmpty)
-        XCTAssertThrowsError(try PortusPagination(form("page=two"), sortable: [:]))
+        XCTAssertThrowsError(try PortusPagination(try form("page=two"), sortable: [:]))
+    }
+
+    func testNestingIsBoundedAndNamelessPairsAreKept() throws {
+        XCTAssertEqual(try form("a" + String(repeating: "[b]", count: 99) + "=1").values.count, 1)
+        XCTAssertThrowsError(try form("a" + String(repeating: "[b]", count: 100) + "=1")) { error in
+            XCTAssertEqual((error as? PortusAPIError)?.status, .badRequest)
+        }
+        XCTAssertThrowsError(try form("a" + String(repeating: "[b]", count: 50_000) + "=1"))
+        XCTAssertEqual(try form("=&==&a=1").string("a"), "1")
+        XCTAssertEqual(try form("=").values[""] as? String, "")
+    }
+
+    func testManyListItemsAndHashKeysAreAllKept() throws {
+        let params = try form((0..<10_000).map { "a[]=x\($0)&h[k\($0)]=y" }.joined(separator: "&"))
+        XCTAssertEqual(params.strings("a")?.count, 10_000)
+        XCTAssertEqual(params.strings("a")?.last, "x9999")
+        XCTAssertEqual((params.values["h"] as? [String: Any])?.count, 10_000)
+    }
+
+    func testNULCharactersAreFound() {
+        XCTAssertTrue(PortusParameters.containsNUL(["user": ["name": "a\u{0}b"]]))
+        XCTAssertTrue(PortusParameters.containsNUL(["list": ["x", "\u{0}"]]))
+        XCTAssertTrue(PortusParameters.containsNUL(["k\u{0}": "v"]))
+        XCTAssertFalse(PortusParameters.containsNUL(["user": ["name": "ab"], "n": 1]))
     }
 }
