@@ -28,13 +28,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .target(name: "WharfFaults", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .target(name: "WharfStorage", dependencies: [
-            "WharfOCI",
+            "WharfOCI", "WharfFaults",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "WharfMetadata", dependencies: [
-            "WharfOCI",
+            "WharfOCI", "WharfFaults",
             .product(name: "SQLKit", package: "sql-kit"),
             .product(name: "SQLiteKit", package: "sqlite-kit"),
             .product(name: "PostgresKit", package: "postgres-kit"),
@@ -50,7 +55,8 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "WharfHTTP", dependencies: [
-            "WharfIdentity",
+            "WharfIdentity", "WharfFaults", "WharfStorage",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
@@ -80,7 +86,7 @@ let package = Package(
         ]),
         .testTarget(name: "WharfOCITests", dependencies: ["WharfOCI"]),
         .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage"]),
-        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata", .product(name: "SQLKit", package: "sql-kit")]),
+        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata", "WharfFaults", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(name: "WharfIdentityTests", dependencies: ["WharfIdentity"]),
         .testTarget(name: "WharfPortusAPITests", dependencies: ["WharfPortusAPI", "WharfHTTP"]),
         .testTarget(name: "WharfServerTests", dependencies: [

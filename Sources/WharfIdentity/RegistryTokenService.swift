@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import JWTKit
 import NIOConcurrencyHelpers
+import WharfFaults
 import WharfMetadata
 import WharfOCI
 
@@ -70,15 +71,23 @@ public final class RegistryTokenService: Sendable {
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid), header: header)
     }
 
-    /// Checks a token's signature, issuer, audience and lifetime; nil when any check fails.
-    public func verify(_ token: String) async -> RegistryClaims? {
+    /// Checks a token's signature, issuer, audience and lifetime; nil when any check fails. Throws only when
+    /// the key cannot be looked up because the database is out (`ServiceFault`).
+    public func verify(_ token: String) async throws -> RegistryClaims? {
         if let claims = verified.withLockedValue({ $0[token] }) {
             return claims.exp.value > Date() ? claims : nil
         }
         guard let tokenKid = Self.kid(of: token) else { return nil }
         if !knownKids.withLockedValue({ $0.contains(tokenKid) }) {
-            guard let pem = try? await store.serviceKey(kid: tokenKid),
-                  let key = try? Insecure.RSA.PublicKey(pem: pem) else { return nil }
+            let pem: String?
+            do {
+                pem = try await store.serviceKey(kid: tokenKid)
+            } catch let fault as ServiceFault {
+                throw fault
+            } catch {
+                return nil
+            }
+            guard let pem, let key = try? Insecure.RSA.PublicKey(pem: pem) else { return nil }
             await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: tokenKid))
             knownKids.withLockedValue { _ = $0.insert(tokenKid) }
         }

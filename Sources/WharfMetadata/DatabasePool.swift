@@ -7,6 +7,7 @@ import NIOPosix
 import PostgresKit
 import SQLiteKit
 import SQLKit
+import WharfFaults
 
 /// The SQL engines Wharf runs on.
 public enum SQLEngine: Sendable {
@@ -18,8 +19,12 @@ public enum SQLEngine: Sendable {
 ///
 /// SQLite runs in WAL mode on a small pool of its own (`SQLiteConnectionPool`); write transactions are
 /// serialised by an async lock and start with `BEGIN IMMEDIATE`. PostgreSQL uses AsyncKit's pool.
+/// Failures that are the database's, not the request's, come out as `ServiceFault`s (see
+/// `DatabaseFaults`), and each outage is logged once.
 public final class DatabasePool: Sendable {
     public let engine: SQLEngine
+    /// Where outages of the database are logged.
+    private let outages: OutageLog
     private let connect: @Sendable () async throws -> PooledConnection
     private let release: @Sendable (PooledConnection) -> Void
     private let shutdownPool: @Sendable () async throws -> Void
@@ -36,10 +41,13 @@ public final class DatabasePool: Sendable {
             let normalized = uri.hasPrefix("postgresql+psycopg2://") ? "postgresql://" + uri.dropFirst("postgresql+psycopg2://".count) : uri
             var configuration = try SQLPostgresConfiguration(url: String(normalized))
             configuration.searchPath = nil
+            // The pool would log every failed connection attempt; the outage log reports outages instead.
+            var quiet = logger
+            quiet.logLevel = .critical
             let pool = EventLoopGroupConnectionPool(
                 source: PostgresConnectionSource(sqlConfiguration: configuration),
-                maxConnectionsPerEventLoop: 8, pruneInterval: .seconds(60), logger: logger, on: group)
-            return DatabasePool(engine: .postgres, pool: pool, makeDatabase: { $0.sql() })
+                maxConnectionsPerEventLoop: 8, pruneInterval: .seconds(60), logger: quiet, on: group)
+            return DatabasePool(engine: .postgres, pool: pool, makeDatabase: { $0.sql() }, logger: logger)
         }
         let path: String
         if let uri {
@@ -53,12 +61,14 @@ public final class DatabasePool: Sendable {
             return PooledConnection(connection: connection, database: connection.sql())
         }, release: { pooled in
             if let connection = pooled.connection as? SQLiteConnection { pool.release(connection) }
-        }, shutdown: { try await pool.close() })
+        }, shutdown: { try await pool.close() }, logger: logger)
     }
 
     private init(engine: SQLEngine, connect: @escaping @Sendable () async throws -> PooledConnection,
-                 release: @escaping @Sendable (PooledConnection) -> Void, shutdown: @escaping @Sendable () async throws -> Void) {
+                 release: @escaping @Sendable (PooledConnection) -> Void, shutdown: @escaping @Sendable () async throws -> Void,
+                 logger: Logger) {
         self.engine = engine
+        outages = OutageLog(.database, logger: logger, enabled: false)
         self.connect = connect
         self.release = release
         shutdownPool = shutdown
@@ -66,9 +76,10 @@ public final class DatabasePool: Sendable {
 
     private init<Source: ConnectionPoolSource>(
         engine: SQLEngine, pool: EventLoopGroupConnectionPool<Source>,
-        makeDatabase: @escaping @Sendable (Source.Connection) -> any SQLDatabase
+        makeDatabase: @escaping @Sendable (Source.Connection) -> any SQLDatabase, logger: Logger
     ) {
         self.engine = engine
+        outages = OutageLog(.database, logger: logger, enabled: false)
         let box = UncheckedBox(pool)
         connect = {
             let pool = box.value
@@ -81,11 +92,34 @@ public final class DatabasePool: Sendable {
         shutdownPool = { try await box.value.shutdownAsync() }
     }
 
+    /// Starts logging outages (not done while the store opens: a database out of reach then is a startup
+    /// error, reported once by the caller).
+    public func reportOutages() { outages.enable() }
+
     /// Runs `body` with a connection of its own.
     public func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        let pooled = try await connect()
+        let pooled: PooledConnection
+        do {
+            pooled = try await connect()
+        } catch {
+            throw fault(error, connecting: true)
+        }
         defer { release(pooled) }
-        return try await body(pooled.database)
+        do {
+            let result = try await body(pooled.database)
+            outages.succeeded()
+            return result
+        } catch {
+            throw fault(error, connecting: false)
+        }
+    }
+
+    /// The error to throw for a failure, recorded in the outage log when it is the database's.
+    private func fault(_ error: any Error, connecting: Bool) -> any Error {
+        if error is ServiceFault { return error }
+        let classified = DatabaseFaults.classify(error, connecting: connecting)
+        if let fault = classified as? ServiceFault { outages.failed(fault) }
+        return classified
     }
 
     /// Runs `body` in a write transaction, committing when it returns and rolling back when it throws.

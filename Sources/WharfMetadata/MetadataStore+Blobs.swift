@@ -18,18 +18,41 @@ extension MetadataStore {
     /// blob reachable there until `expiresMs` unless a manifest references it first.
     public func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64) async throws {
         try await pool.transaction { db in
-            let now = Self.nowMs()
+            try await linkUploadedBlob(repositoryID: repositoryID, digest: digest, size: size, expiresMs: expiresMs, db: db)
+        }
+    }
+
+    private func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64, db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO blob (digest, size, created_ms) VALUES (\(bind: digest), \(bind: size), \(bind: Self.nowMs()))
+            ON CONFLICT (digest) DO NOTHING
+            """).run()
+        let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder)!
+        try await db.raw("""
+            DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
+            """).run()
+        try await db.raw("""
+            INSERT INTO uploaded_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: repositoryID), \(bind: blob.id), \(bind: expiresMs))
+            """).run()
+    }
+
+    /// Records that the upload's `byteCount` bytes were verified as `digest` and are about to be moved into
+    /// place; false when the session is gone or has changed meanwhile.
+    public func markUploadCommitted(uuid: String, byteCount: Int64, digest: String) async throws -> Bool {
+        try await pool.transaction { db in
             try await db.raw("""
-                INSERT INTO blob (digest, size, created_ms) VALUES (\(bind: digest), \(bind: size), \(bind: now))
-                ON CONFLICT (digest) DO NOTHING
-                """).run()
-            let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder)!
-            try await db.raw("""
-                DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
-                """).run()
-            try await db.raw("""
-                INSERT INTO uploaded_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: repositoryID), \(bind: blob.id), \(bind: expiresMs))
-                """).run()
+                UPDATE blob_upload SET committed_digest = \(bind: digest), updated_ms = \(bind: Self.nowMs())
+                WHERE uuid = \(bind: uuid) AND byte_count = \(bind: byteCount) RETURNING uuid
+                """).first() != nil
+        }
+    }
+
+    /// Finishes a committed upload in one transaction: links its blob (now in storage) into the repository
+    /// until `expiresMs` and ends the session.
+    public func finishUpload(_ upload: UploadRecord, digest: String, expiresMs: Int64) async throws {
+        try await pool.transaction { db in
+            try await linkUploadedBlob(repositoryID: upload.repositoryId, digest: digest, size: upload.byteCount, expiresMs: expiresMs, db: db)
+            try await db.raw("DELETE FROM blob_upload WHERE uuid = \(bind: upload.uuid)").run()
         }
     }
 
@@ -45,7 +68,7 @@ extension MetadataStore {
 
     public func upload(uuid: String, repositoryID: Int64) async throws -> UploadRecord? {
         try await first("""
-            SELECT uuid, repository_id, byte_count, created_ms, updated_ms FROM blob_upload
+            SELECT uuid, repository_id, byte_count, created_ms, updated_ms, committed_digest FROM blob_upload
             WHERE uuid = \(bind: uuid) AND repository_id = \(bind: repositoryID)
             """, as: UploadRecord.self)
     }
@@ -65,7 +88,6 @@ extension MetadataStore {
         try await run("DELETE FROM blob_upload WHERE uuid = \(bind: uuid)")
     }
 
-    /// Upload sessions not touched since `beforeMs`.
     /// Which of `ids` are upload sessions.
     public func existingUploads(_ ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
@@ -79,6 +101,23 @@ extension MetadataStore {
         return found
     }
 
+    /// Which of `digests` the metadata records: as a blob, or as the verified digest of an upload whose
+    /// completion is under way (its bytes may already be in storage).
+    public func recordedBlobs(_ digests: [String]) async throws -> Set<String> {
+        guard !digests.isEmpty else { return [] }
+        struct Row: Decodable { let digest: String }
+        var found = Set<String>()
+        for start in stride(from: 0, to: digests.count, by: 500) {
+            let list = SQLList(digests[start..<min(start + 500, digests.count)].map { SQLBind($0) })
+            found.formUnion(try await all("""
+                SELECT digest FROM blob WHERE digest IN (\(list))
+                UNION SELECT committed_digest AS digest FROM blob_upload WHERE committed_digest IN (\(list))
+                """, as: Row.self).map(\.digest))
+        }
+        return found
+    }
+
+    /// Upload sessions not touched since `beforeMs`.
     public func staleUploads(beforeMs: Int64, limit: Int) async throws -> [String] {
         struct Row: Decodable { let uuid: String }
         return try await all("""

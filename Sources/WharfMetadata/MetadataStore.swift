@@ -28,7 +28,13 @@ public final class MetadataStore: Sendable {
     /// Opens the database named by `uri` (SQLite at `defaultSQLitePath` when nil) and migrates it.
     public static func open(uri: String?, defaultSQLitePath: String, lookupCacheTTL: TimeInterval = 0, logger: Logger) async throws -> MetadataStore {
         let pool = try await DatabasePool.open(uri: uri, defaultSQLitePath: defaultSQLitePath, logger: logger)
-        try await Migrator.migrate(pool)
+        do {
+            try await Migrator.migrate(pool)
+        } catch {
+            try? await pool.shutdown()
+            throw error
+        }
+        pool.reportOutages()
         return MetadataStore(pool: pool, lookupCacheTTL: lookupCacheTTL)
     }
 

@@ -166,10 +166,14 @@ public struct UploadRecord: Sendable, Equatable, Decodable {
     public let byteCount: Int64
     public let createdMs: Int64
     public let updatedMs: Int64
+    /// The digest the upload's bytes were verified as, once its completion has begun moving them into
+    /// place; nil before.
+    public let committedDigest: String?
 
     /// The same session with `byteCount` bytes received.
     public func resized(to byteCount: Int64) -> UploadRecord {
-        UploadRecord(uuid: uuid, repositoryId: repositoryId, byteCount: byteCount, createdMs: createdMs, updatedMs: updatedMs)
+        UploadRecord(uuid: uuid, repositoryId: repositoryId, byteCount: byteCount, createdMs: createdMs, updatedMs: updatedMs,
+                     committedDigest: committedDigest)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -178,6 +182,7 @@ public struct UploadRecord: Sendable, Equatable, Decodable {
         case byteCount = "byte_count"
         case createdMs = "created_ms"
         case updatedMs = "updated_ms"
+        case committedDigest = "committed_digest"
     }
 }
 

@@ -176,6 +176,13 @@ enum Schema {
         listingIndexesMigration,
         portusMigration,
         tagPagesMigration,
+        uploadCommitMigration,
+    ]
+
+    /// Uploads finish idempotently: the digest an upload was verified as is recorded before its bytes are
+    /// moved into place, so a completion cut off after the move can be finished by the client's retry.
+    static let uploadCommitMigration: [String] = [
+        "ALTER TABLE blob_upload ADD COLUMN committed_digest TEXT",
     ]
 
     /// Pages of tag history at any depth: a per-repository version of its tags (bumped with every tag

@@ -19,6 +19,8 @@ public struct RegistryError: Error, Sendable {
         case tagExpired = "TAG_EXPIRED"
         case invalidRequest = "INVALID_REQUEST"
         case rangeInvalid = "RANGE_INVALID"
+        /// The registry cannot serve the request now (its database or storage is out or full); distribution's code.
+        case unavailable = "UNAVAILABLE"
         case unknown = "UNKNOWN"
     }
 

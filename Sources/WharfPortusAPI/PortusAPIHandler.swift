@@ -50,6 +50,7 @@ public struct PortusAPIHandler: Sendable {
             return PortusAPIError(.methodNotAllowed, "405 Not Allowed").response()
         }
         do {
+            try EdgeError.checkText(of: request)
             let caller = try await authenticate(request, access: route.access)
             let params = try await PortusParameters.read(request)
             return try await route.handler(PortusRequest(request: request, path: path, caller: caller, params: params, ip: remoteIP))
@@ -86,10 +87,11 @@ public struct PortusAPIHandler: Sendable {
         case let error as PortusAPIError: return error.response()
         case let error as DomainError: return PortusAPIError(error).response()
         case let error as AccountError: return PortusAPIError(error).response()
-        // A body over the limit: `HTTPError` when its length was announced, `NIOTooManyBytesError` when it was
-        // streamed (chunked, or longer than announced); both are Hummingbird `HTTPResponseError`s.
-        case let error as any HTTPResponseError where error.status == .contentTooLarge:
-            return PortusAPIError(.contentTooLarge, "Request body too large").response()
+        case let error where EdgeError(error) != nil:
+            let edge = EdgeError(error)!
+            var response = PortusAPIError(edge.status, edge.message).response()
+            response.headers.append(contentsOf: edge.headers)
+            return response
         default:
             logger.error("Portus API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return PortusAPIError(.internalServerError, "Internal Server Error").response()

@@ -45,6 +45,7 @@ public struct QuayAPIHandler: Sendable {
             pathMatched = true
             guard route.method == request.method else { continue }
             do {
+                try EdgeError.checkText(of: request)
                 let caller = try await APICaller.resolve(request, ip: remoteIP, services: services)
                 if !route.csrfExempt { try caller.checkCSRF(request) }
                 return try await route.handler(QuayRequest(request: request, parameters: parameters, caller: caller))
@@ -70,7 +71,7 @@ public struct QuayAPIHandler: Sendable {
     }
 
     /// Renders any failure in Quay's shapes; unexpected errors are logged and answered with a 500.
-    func render(_ error: any Error, request: Request) -> Response {
+    public func render(_ error: any Error, request: Request) -> Response {
         let host = services.settings.serverHostname, scheme = services.settings.urlScheme
         switch error {
         case let error as QuayAPIError: return error.response(host: host, scheme: scheme)
@@ -80,8 +81,16 @@ public struct QuayAPIHandler: Sendable {
             var response = QuayJSON.response(.tooManyRequests, ["message": "Too many login attempts.", "retry_after": error.retryAfter])
             response.headers[.retryAfter] = String(error.retryAfter)
             return response
-        case let error as any HTTPResponseError where error.status == .contentTooLarge:
-            return QuayAPIError.message(413, "Request body too large").response(host: host, scheme: scheme)
+        case let error where EdgeError(error) != nil:
+            let edge = EdgeError(error)!
+            let shaped: QuayAPIError = if case .badRequest(let message) = edge {
+                .invalidRequest(message)
+            } else {
+                .message(Int(edge.status.code), edge.message)
+            }
+            var response = shaped.response(host: host, scheme: scheme)
+            response.headers.append(contentsOf: edge.headers)
+            return response
         default:
             logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return QuayAPIError.message(500, "Internal Server Error").response(host: host, scheme: scheme)

@@ -61,7 +61,7 @@ struct RegistryAuthorizer: Sendable {
     func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
         switch Credentials(request: request) {
         case .bearer(let token):
-            guard let claims = await tokens.verify(token) else {
+            guard let claims = try await tokens.verify(token) else {
                 throw RegistryError(.unauthorized, status: 401, "invalid or expired registry token")
             }
             return RegistryCaller(identity: .anonymous, claims: claims, ip: ip)

@@ -21,7 +21,7 @@ extension RegistryHandler {
             let id = try await uploads.start(in: repository)
             let upload = try await uploads.session(id, in: repository)
             do {
-                try await uploads.complete(upload, digest: digest, lastChunk: request.body, repository: repository)
+                try await uploads.complete(upload, digest: digest, lastChunk: request.body)
             } catch {
                 try? await uploads.cancel(upload)
                 throw error
@@ -32,9 +32,10 @@ extension RegistryHandler {
         return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: 0))
     }
 
-    /// `GET /v2/<name>/blobs/uploads/<id>`: how much has been received.
+    /// `GET /v2/<name>/blobs/uploads/<id>`: how much has been received. As in distribution, reading the
+    /// repository is enough: the unguessable upload id is the rest of the credential.
     func uploadStatus(caller: RegistryCaller, name: String, id: String) async throws -> Response {
-        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let repository = try await authorizer.require(.pull, caller: caller, name: name)
         let upload = try await uploads.session(id, in: repository)
         return Responses.empty(.noContent, headers: sessionHeaders(name: name, id: id, size: upload.byteCount))
     }
@@ -43,7 +44,7 @@ extension RegistryHandler {
     func patchUpload(_ request: Request, caller: RegistryCaller, name: String, id: String) async throws -> Response {
         let repository = try await authorizer.require(.push, caller: caller, name: name)
         let upload = try await uploads.session(id, in: repository)
-        var range: ClosedRange<Int64>?
+        var range: ChunkRange?
         if let header = request.headers[.contentRange] {
             guard let parsed = UploadService.parseContentRange(header) else {
                 throw RegistryError(.rangeInvalid, status: 416, "invalid Content-Range \(header)",
@@ -72,7 +73,7 @@ extension RegistryHandler {
             try await uploads.cancel(upload)
             throw RegistryError.digestInvalid("invalid digest", digest: raw)
         }
-        try await uploads.complete(upload, digest: digest, lastChunk: request.body, repository: repository)
+        try await uploads.complete(upload, digest: digest, lastChunk: request.body)
         return blobCreated(name: name, digest: digest)
     }
 

@@ -45,17 +45,12 @@ public struct RegistryHandler: Sendable {
     public func respond(to request: Request, remoteIP: String? = nil) async -> Response {
         var response: Response
         do {
+            try EdgeError.checkText(of: request)
             response = try await route(request, remoteIP: remoteIP)
         } catch let error as RegistryError {
             response = render(error, request: request)
-        } catch let error as LoginThrottle.TooManyAttempts {
-            response = render(RegistryError(.tooManyRequests, status: 429, "Too many login attempts; retry later",
-                                            headers: [("Retry-After", String(error.retryAfter))]), request: request)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            response = render(RegistryError(.sizeInvalid, status: 413, "request body too large"), request: request)
         } catch {
-            logger.error("registry request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = render(RegistryError(.unknown, status: 500, "internal server error"), request: request)
+            response = render(Self.registryError(for: error, logger: logger, path: request.uri.path), request: request)
         }
         response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
         return response
@@ -108,6 +103,23 @@ public struct RegistryHandler: Sendable {
     }
 
     private var methodNotAllowed: RegistryError { .unsupported("the operation is unsupported") }
+
+    /// The registry's answer to a failure that is not a `RegistryError`: the shared ones (`EdgeError`) with
+    /// the spec's codes, anything else a logged 500.
+    static func registryError(for error: any Error, logger: Logger, path: String) -> RegistryError {
+        guard let edge = EdgeError(error) else {
+            logger.error("registry request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            return RegistryError(.unknown, status: 500, "internal server error")
+        }
+        let code: RegistryError.Code = switch edge {
+        case .serviceFault: .unavailable
+        case .badRequest, .malformedHTTP: .invalidRequest
+        case .tooLarge: .sizeInvalid
+        case .tooManyAttempts: .tooManyRequests
+        }
+        return RegistryError(code, status: Int(edge.status.code), edge.message,
+                             headers: edge.headers.map { ($0.name.rawName, $0.value) })
+    }
 
     /// The error body, with the auth challenge on 401 and no body on HEAD.
     private func render(_ error: RegistryError, request: Request) -> Response {

@@ -32,13 +32,21 @@ struct UploadService: Sendable {
     }
 
     /// Appends `body` to the upload. With `range`, the chunk must start where the upload ends (else 416)
-    /// and have exactly the announced length. Returns the new size.
-    func append<Body: AsyncSequence & Sendable>(_ body: Body, to upload: UploadRecord, range: ClosedRange<Int64>?) async throws -> Int64
+    /// and have exactly the announced length. Returns the new size. A chunk that fails half-way leaves the
+    /// upload as it was: its bytes are cut off the staged file at once.
+    func append<Body: AsyncSequence & Sendable>(_ body: Body, to upload: UploadRecord, range: ChunkRange?) async throws -> Int64
     where Body.Element == ByteBuffer {
         let offset = upload.byteCount
-        if let range, range.lowerBound != offset {
-            throw RegistryError(.rangeInvalid, status: 416, "chunk does not start at the end of the upload",
-                                headers: [("Range", Self.rangeHeader(size: offset)), ("Docker-Upload-UUID", upload.uuid)])
+        if upload.committedDigest != nil {
+            throw RegistryError(.blobUploadInvalid, status: 400, "the upload is being completed; it takes no more data",
+                                detail: ["upload": upload.uuid])
+        }
+        if let range {
+            guard range.start == offset else {
+                throw RegistryError(.rangeInvalid, status: 416, "chunk does not start at the end of the upload",
+                                    headers: [("Range", Self.rangeHeader(size: offset)), ("Docker-Upload-UUID", upload.uuid)])
+            }
+            guard range.length <= configuration.maximumBlobSize - offset else { throw tooLarge }
         }
         var hasher = try await hasher(for: upload)
         let appender: any UploadAppender
@@ -46,29 +54,28 @@ struct UploadService: Sendable {
             appender = try await blobs.appendToUpload(id: upload.uuid, at: offset)
         } catch BlobStoreError.busy {
             throw Self.busy(upload)
+        } catch BlobStoreError.notFound {
+            throw try await lost(upload)
         }
         var written: Int64 = 0
         do {
             for try await buffer in body {
                 written += Int64(buffer.readableBytes)
-                if offset + written > configuration.maximumBlobSize {
-                    throw RegistryError(.sizeInvalid, status: 413, "blob exceeds the maximum size of \(configuration.maximumBlobSize) bytes")
-                }
-                if let range, written > Int64(range.count) {
+                if written > configuration.maximumBlobSize - offset { throw tooLarge }
+                if let range, written > range.length {
                     throw RegistryError(.blobUploadInvalid, status: 400, "chunk is longer than its Content-Range")
                 }
                 buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 try await appender.write(buffer)
             }
+            if let range, written != range.length {
+                throw RegistryError(.blobUploadInvalid, status: 400, "chunk length \(written) does not match its Content-Range")
+            }
             try await appender.close()
         } catch {
-            try? await appender.close()
+            await appender.cancel()
             hashes.remove(upload.uuid)
             throw error
-        }
-        if let range, written != Int64(range.count) {
-            hashes.remove(upload.uuid)
-            throw RegistryError(.blobUploadInvalid, status: 400, "chunk length \(written) does not match its Content-Range")
         }
         let size = offset + written
         if written > 0 {
@@ -84,9 +91,24 @@ struct UploadService: Sendable {
 
     /// Appends the last chunk (if any), checks the digest and makes the blob visible in the repository.
     /// A digest mismatch cancels the upload: nothing of it is kept.
-    func complete<Body: AsyncSequence & Sendable>(_ upload: UploadRecord, digest: Digest, lastChunk: Body, repository: RepositoryRecord) async throws
+    ///
+    /// Completing is idempotent: the verified digest is recorded before the bytes are moved into place, so
+    /// when a completion was cut off after the move (a crash, a lost connection), the client's retry with
+    /// the same digest finishes it.
+    func complete<Body: AsyncSequence & Sendable>(_ upload: UploadRecord, digest: Digest, lastChunk: Body) async throws
     where Body.Element == ByteBuffer {
-        let size = try await append(lastChunk, to: upload, range: nil)
+        if let committed = upload.committedDigest {
+            guard committed == digest.description else {
+                try await cancel(upload)
+                throw RegistryError.digestInvalid("provided digest did not match uploaded content (computed \(committed))", digest: digest.description)
+            }
+            if try await blobs.size(of: digest) == upload.byteCount {
+                try await finish(upload, digest: digest)
+                return
+            }
+            // Verified but not moved yet: the bytes are still staged, and are checked and moved again below.
+        }
+        let size = upload.committedDigest == nil ? try await append(lastChunk, to: upload, range: nil) : upload.byteCount
         let current = upload.resized(to: size)
         let computed: Digest
         if digest.algorithm == .sha256 {
@@ -99,14 +121,36 @@ struct UploadService: Sendable {
             try await cancel(upload)
             throw RegistryError.digestInvalid("provided digest did not match uploaded content (computed \(computed))", digest: digest.description)
         }
+        guard try await store.markUploadCommitted(uuid: upload.uuid, byteCount: size, digest: digest.description) else {
+            throw RegistryError(.rangeInvalid, status: 416, "the upload was changed by a concurrent request",
+                                headers: [("Docker-Upload-UUID", upload.uuid)])
+        }
         do {
             try await blobs.commitUpload(id: upload.uuid, as: digest, size: size)
         } catch BlobStoreError.busy {
             throw Self.busy(upload)
+        } catch BlobStoreError.notFound {
+            // A concurrent completion of the same upload may have moved the bytes first.
+            guard try await blobs.size(of: digest) == size else { throw try await lost(current) }
         }
-        try await store.linkUploadedBlob(repositoryID: repository.id, digest: digest.description, size: size,
-                                         expiresMs: MetadataStore.nowMs() + configuration.temporaryLinkSeconds * 1000)
-        try await store.deleteUpload(uuid: upload.uuid)
+        try await finish(current, digest: digest)
+    }
+
+    /// Links the committed blob into the upload's repository and ends the session, in one transaction.
+    private func finish(_ upload: UploadRecord, digest: Digest) async throws {
+        try await store.finishUpload(upload, digest: digest.description,
+                                     expiresMs: MetadataStore.nowMs() + configuration.temporaryLinkSeconds * 1000)
+    }
+
+    /// The answer for a session whose staged bytes are gone or short (removed by the janitor while a request
+    /// held the session, or lost with a machine crash): the session ends, and the client starts over.
+    private func lost(_ upload: UploadRecord) async throws -> RegistryError {
+        try await cancel(upload)
+        return RegistryError.uploadUnknown(upload.uuid)
+    }
+
+    private var tooLarge: RegistryError {
+        RegistryError(.sizeInvalid, status: 413, "blob exceeds the maximum size of \(configuration.maximumBlobSize) bytes")
     }
 
     /// Discards an upload and its staged bytes.
@@ -135,13 +179,19 @@ struct UploadService: Sendable {
         var hasher = DigestHasher(algorithm: algorithm)
         var remaining = upload.byteCount
         guard remaining > 0 else { return hasher }
-        for try await buffer in try await blobs.readUpload(id: upload.uuid) {
+        let staged: BlobByteStream
+        do {
+            staged = try await blobs.readUpload(id: upload.uuid)
+        } catch BlobStoreError.notFound {
+            throw try await lost(upload)
+        }
+        for try await buffer in staged {
             let take = Int(min(Int64(buffer.readableBytes), remaining))
             buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(take))) }
             remaining -= Int64(take)
             if remaining == 0 { break }
         }
-        guard remaining == 0 else { throw RegistryError(.blobUploadInvalid, status: 500, "staged upload data is missing") }
+        guard remaining == 0 else { throw try await lost(upload) }
         return hasher
     }
 
@@ -154,13 +204,21 @@ struct UploadService: Sendable {
     /// The `Range` header value for an upload of `size` bytes (`0-<last byte>`, `0-0` when empty).
     static func rangeHeader(size: Int64) -> String { "0-\(max(size - 1, 0))" }
 
-    /// Parses `Content-Range` as `<start>-<end>` (inclusive), tolerating a `bytes ` prefix and a `/total` suffix.
-    static func parseContentRange(_ value: String) -> ClosedRange<Int64>? {
+    /// Parses `Content-Range` as `<start>-<end>` (inclusive), tolerating a `bytes ` prefix and a `/total` suffix;
+    /// nil when it is not such a range (or names more bytes than a number can count).
+    static func parseContentRange(_ value: String) -> ChunkRange? {
         var text = Substring(value.trimmingCharacters(in: .whitespaces))
         if text.hasPrefix("bytes ") || text.hasPrefix("bytes=") { text = text.dropFirst(6) }
         if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
         guard bounds.count == 2, let start = Int64(bounds[0]), let end = Int64(bounds[1]), start >= 0, end >= start else { return nil }
-        return start...end
+        let (length, overflow) = (end - start).addingReportingOverflow(1)
+        return overflow ? nil : ChunkRange(start: start, length: length)
     }
+}
+
+/// Where a chunk goes in an upload: its first byte's offset and its length, from `Content-Range`.
+struct ChunkRange: Equatable {
+    let start: Int64
+    let length: Int64
 }

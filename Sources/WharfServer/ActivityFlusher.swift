@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import WharfFaults
 import WharfIdentity
 import WharfMetadata
 
@@ -24,17 +25,18 @@ public struct ActivityFlusher: Service {
         await Task { await flush() }.value
     }
 
-    /// Writes the counts and the log entries now.
+    /// Writes the counts and the log entries now; what cannot be written stays for the next flush (a
+    /// database outage is logged by the database's outage log, not here).
     public func flush() async {
         do {
             try await activity.flush(into: store)
         } catch {
-            logger.warning("could not write repository activity", metadata: ["error": "\(error)"])
+            if !(error is ServiceFault) { logger.warning("could not write repository activity", metadata: ["error": "\(error)"]) }
         }
         do {
             try await audit.flush()
         } catch {
-            logger.warning("could not write the audit log", metadata: ["error": "\(error)"])
+            if !(error is ServiceFault) { logger.warning("could not write the audit log", metadata: ["error": "\(error)"]) }
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WharfFaults
 import WharfHTTP
 import WharfMetadata
 import WharfQuayAPI
@@ -39,7 +40,7 @@ public struct LogExportWorker: Service {
                 guard let export = try await store.claimLogExport(staleAfterMs: Self.staleAfterMs) else { return }
                 await perform(export)
             } catch {
-                logger.warning("could not claim a log export", metadata: ["error": "\(error)"])
+                if !(error is ServiceFault) { logger.warning("could not claim a log export", metadata: ["error": "\(error)"]) }
                 return
             }
         }

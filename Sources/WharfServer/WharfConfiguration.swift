@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import WharfIdentity
 import Yams
 
@@ -26,6 +27,16 @@ public struct WharfConfiguration: Sendable {
     public var pushTempTagExpiration: Int64 = 3600
     /// `BLOB_UPLOAD_EXPIRATION_SEC` (Wharf's own): abandoned uploads are removed after this long.
     public var uploadExpiration: Int64 = 2 * 24 * 3600
+    /// `HTTP_HEADER_TIMEOUT_SEC`, `HTTP_BODY_IDLE_TIMEOUT_SEC`, `HTTP_KEEPALIVE_TIMEOUT_SEC` (Wharf's own).
+    public var httpTimeouts = HTTPTimeouts()
+    /// `HTTP_MAX_CONNECTIONS` (Wharf's own): open connections at most (kept below the descriptor limit).
+    public var maxConnections = 4096
+    /// `SHUTDOWN_TIMEOUT_SEC` (Wharf's own): how long a shutdown waits for requests in progress before it
+    /// closes their connections (interrupted uploads stay resumable).
+    public var shutdownTimeout: Int64 = 30
+    /// `STORAGE_RECONCILE_GRACE_SEC` (Wharf's own): how old staged bytes without a session and stored blobs
+    /// without a row (a crash's leftovers) must be before they are removed.
+    public var storageReconcileGrace: Int64 = 3600
     /// `LOOKUP_CACHE_TTL_SECONDS` (Wharf's own): how long a node may answer a pull by tag from its cache;
     /// its own writes empty the cache at once. 0 disables the cache.
     public var lookupCacheTTL: Double = 1
@@ -58,6 +69,13 @@ public struct WharfConfiguration: Sendable {
     /// The host name clients use, which is also the registry token audience.
     public var effectiveServerHostname: String { serverHostname ?? "\(hostname):\(port)" }
     public var sqlitePath: String { dataDirectory + "/wharf.db" }
+    /// The database for messages: `DB_URI` without its password, or the SQLite file.
+    public var databaseDescription: String {
+        guard let databaseURI else { return sqlitePath }
+        guard var components = URLComponents(string: databaseURI), components.password != nil else { return databaseURI }
+        components.password = "***"
+        return components.string ?? databaseURI
+    }
     public var effectiveStoragePath: String { storagePath ?? dataDirectory + "/storage" }
     public var signingKeyPath: String { dataDirectory + "/keys/registry-signing.pem" }
     public var databaseSecretKeyPath: String { dataDirectory + "/keys/database-secret.key" }
@@ -85,6 +103,16 @@ public struct WharfConfiguration: Sendable {
             case "MAXIMUM_LAYER_SIZE": maximumLayerSize = try Self.parseSize(try string(value, key))
             case "PUSH_TEMP_TAG_EXPIRATION_SEC": pushTempTagExpiration = try integer(value, key)
             case "BLOB_UPLOAD_EXPIRATION_SEC": uploadExpiration = try integer(value, key)
+            case "STORAGE_RECONCILE_GRACE_SEC": storageReconcileGrace = try integer(value, key)
+            case "HTTP_HEADER_TIMEOUT_SEC": httpTimeouts.header = try seconds(value, key)
+            case "HTTP_BODY_IDLE_TIMEOUT_SEC": httpTimeouts.bodyIdle = try seconds(value, key)
+            case "HTTP_KEEPALIVE_TIMEOUT_SEC": httpTimeouts.keepAlive = try seconds(value, key)
+            case "HTTP_MAX_CONNECTIONS":
+                maxConnections = Int(try integer(value, key))
+                guard maxConnections > 0 else { throw Invalid(description: "HTTP_MAX_CONNECTIONS must be at least 1") }
+            case "SHUTDOWN_TIMEOUT_SEC":
+                shutdownTimeout = try integer(value, key)
+                guard shutdownTimeout >= 0 else { throw Invalid(description: "SHUTDOWN_TIMEOUT_SEC must not be negative") }
             case "LOOKUP_CACHE_TTL_SECONDS":
                 guard let seconds = (value as? Double) ?? (value as? Int).map(Double.init), seconds >= 0 else {
                     throw Invalid(description: "LOOKUP_CACHE_TTL_SECONDS must be a number of seconds")
@@ -127,12 +155,16 @@ public struct WharfConfiguration: Sendable {
         return (tuple.dropFirst().first as? [String: Any])?["storage_path"] as? String
     }
 
+    /// The longest duration a setting may name: 100 years.
+    static let longestDuration: TimeInterval = 100 * 365 * 86_400
+
     /// Parses Quay's duration strings (`30d`, `12h`, `15m`, `90s`, `2w`).
     static func parseDuration(_ text: String) throws -> TimeInterval {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let last = trimmed.last, let unit = units[last], let number = Double(trimmed.dropLast()), number > 0 else {
-            throw Invalid(description: "invalid duration \(text)")
+        guard let last = trimmed.last, let unit = units[last], let number = Double(trimmed.dropLast()), number > 0,
+              number * unit <= longestDuration else {
+            throw Invalid(description: "invalid duration \(text) (at most 100 years)")
         }
         return number * unit
     }
@@ -155,6 +187,14 @@ public struct WharfConfiguration: Sendable {
     private func bool(_ value: Any, _ key: String) throws -> Bool {
         guard let flag = value as? Bool else { throw Invalid(description: "\(key) must be true or false") }
         return flag
+    }
+
+    /// A positive number of seconds (fractions allowed), at most a day.
+    private func seconds(_ value: Any, _ key: String) throws -> TimeAmount {
+        guard let seconds = (value as? Double) ?? (value as? Int).map(Double.init), seconds > 0, seconds <= 86_400 else {
+            throw Invalid(description: "\(key) must be a number of seconds between 0 and 86400")
+        }
+        return .nanoseconds(Int64(seconds * 1_000_000_000))
     }
 
     private func integer(_ value: Any, _ key: String) throws -> Int64 {

@@ -43,17 +43,22 @@ struct WharfResponder: HTTPResponder {
             return await quay.respond(to: request, remoteIP: remoteIP)
         }
         if OAuthHandler.handles(path) { return await oauth.respond(to: request, remoteIP: remoteIP) }
-        if path.hasPrefix(Self.exportedLogsPrefix), request.method == .get { return await exportedLogs(String(path.dropFirst(Self.exportedLogsPrefix.count))) }
+        if path.hasPrefix(Self.exportedLogsPrefix), request.method == .get { return await exportedLogs(request) }
         return Responses.json(.notFound, encoding: ["message": "Not Found"])
     }
 
     static let exportedLogsPrefix = "/exportedlogs/"
 
     /// A finished log export's document; its unguessable name is the credential, as in Quay.
-    private func exportedLogs(_ name: String) async -> Response {
-        guard let document = try? await store.exportedLogs(fileName: name) else {
-            return Responses.json(.notFound, encoding: ["message": "Not Found"])
+    private func exportedLogs(_ request: Request) async -> Response {
+        do {
+            try EdgeError.checkText(of: request)
+            guard let document = try await store.exportedLogs(fileName: String(request.uri.path.dropFirst(Self.exportedLogsPrefix.count))) else {
+                return Responses.json(.notFound, encoding: ["message": "Not Found"])
+            }
+            return Responses.json(.ok, Data(document.utf8), headers: [.contentDisposition: "attachment; filename=\"export-logs.json\""])
+        } catch {
+            return quay.render(error, request: request)
         }
-        return Responses.json(.ok, Data(document.utf8), headers: [.contentDisposition: "attachment; filename=\"export-logs.json\""])
     }
 }

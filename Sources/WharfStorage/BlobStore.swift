@@ -42,6 +42,12 @@ public protocol BlobStore: Sendable {
 
     /// Removes a blob (garbage collection).
     func delete(_ digest: Digest) async throws
+
+    /// Removes stored blobs last written before `date` that the metadata does not record (left by a crash
+    /// between storing a blob and recording it); `recorded` says which of some digests are recorded, and is
+    /// asked again just before each removal. A blob committed meanwhile is never removed. Returns the
+    /// digests removed.
+    func removeUnrecordedBlobs(writtenBefore date: Date, recorded: @Sendable ([Digest]) async throws -> Set<Digest>) async throws -> [Digest]
 }
 
 /// Appends bytes to a staged upload.
@@ -49,6 +55,9 @@ public protocol UploadAppender: Sendable {
     func write(_ buffer: ByteBuffer) async throws
     /// Flushes and closes; after this the appended bytes count in `uploadedSize`.
     func close() async throws
+    /// Discards what this appender wrote (the staged upload is cut back to where the append started, so a
+    /// failed chunk holds no disk space) and closes.
+    func cancel() async
 }
 
 /// Blob bytes, pulled one buffer at a time straight from the driver (no intermediate buffering, so a
@@ -70,7 +79,8 @@ public struct BlobByteStream: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(next: next) }
 }
 
-/// Storage failures.
+/// Storage failures. A full disk is not one of these: it is a `ServiceFault` (`.full`, `.storage`), which
+/// every API answers with 507.
 public enum BlobStoreError: Error, Sendable {
     case notFound
     /// Another request is writing the upload.

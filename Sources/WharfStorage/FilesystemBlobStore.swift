@@ -9,7 +9,9 @@ private let systemWrite = Darwin.write
 #endif
 import Foundation
 import NIOConcurrencyHelpers
+import Logging
 import NIOCore
+import WharfFaults
 import WharfOCI
 
 /// Stores blobs as files under `root/blobs/<algorithm>/<2 hex>/<hex>` and staged uploads under
@@ -17,11 +19,23 @@ import WharfOCI
 public struct FilesystemBlobStore: BlobStore {
     public let root: String
     private let readChunkSize = 1 << 20
+    /// Where a full disk is logged, once per episode.
+    let outages: OutageLog
 
-    public init(root: String) throws {
+    public init(root: String, logger: Logger = Logger(label: "wharf.storage")) throws {
         self.root = root
+        outages = OutageLog(.storage, logger: logger)
         try Self.makeDirectory(root + "/blobs")
         try Self.makeDirectory(root + "/uploads")
+    }
+
+    /// The error for a failed system call: a full disk (or quota) is a `ServiceFault`, logged once per
+    /// episode; anything else a `BlobStoreError.io`.
+    func failure(_ operation: String, errno code: Int32) -> any Error {
+        guard code == ENOSPC || code == EDQUOT else { return BlobStoreError.io(operation, errno: code) }
+        let fault = ServiceFault(.full, .storage, reason: "\(operation): \(String(cString: strerror(code)))")
+        outages.failed(fault)
+        return fault
     }
 
     func blobPath(_ digest: Digest) -> String {
@@ -42,7 +56,7 @@ public struct FilesystemBlobStore: BlobStore {
 
     public func createUpload(id: String) async throws {
         let fd = open(uploadPath(id), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BlobStoreError.io("create upload", errno: errno) }
+        guard fd >= 0 else { throw failure("create upload", errno: errno) }
         close(fd)
     }
 
@@ -57,7 +71,7 @@ public struct FilesystemBlobStore: BlobStore {
             close(fd)
             throw BlobStoreError.io("seek upload", errno: code)
         }
-        return FileAppender(fd: fd)
+        return FileAppender(fd: fd, startingAt: offset, store: self)
     }
 
     public func readUpload(id: String) async throws -> BlobByteStream {
@@ -69,19 +83,23 @@ public struct FilesystemBlobStore: BlobStore {
         let target = blobPath(digest)
         let fd = try Self.openExclusively(source)
         defer { close(fd) }
-        guard ftruncate(fd, off_t(size)) == 0, fsync(fd) == 0 else { throw BlobStoreError.io("fsync", errno: errno) }
-        if Self.fileSize(target) != nil {
-            unlink(source)
-            return
-        }
+        // The blob's modification time becomes the commit's, from which the reconciler counts its grace period.
+        // The rename replaces any stored copy (the same bytes) with this fresh one, so a copy the reconciler is
+        // removing at this moment is never the one the commit relies on.
+        guard ftruncate(fd, off_t(size)) == 0, futimens(fd, nil) == 0, fsync(fd) == 0 else { throw failure("fsync", errno: errno) }
         let directory = String(target[..<target.lastIndex(of: "/")!])
-        try Self.makeDirectory(directory)
-        guard rename(source, target) == 0 else { throw BlobStoreError.io("rename", errno: errno) }
+        do {
+            try Self.makeDirectory(directory)
+        } catch BlobStoreError.io(let operation, let code) {
+            throw failure(operation, errno: code)
+        }
+        guard rename(source, target) == 0 else { throw failure("rename", errno: errno) }
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)
         }
+        outages.succeeded()
     }
 
     public func deleteUpload(id: String) async throws {
@@ -92,18 +110,91 @@ public struct FilesystemBlobStore: BlobStore {
         unlink(blobPath(digest))
     }
 
-    public func stagedUploads(lastWrittenBefore date: Date) async throws -> [String] {
-        guard let directory = opendir(root + "/uploads") else { throw BlobStoreError.io("opendir uploads", errno: errno) }
-        defer { closedir(directory) }
+    public func removeUnrecordedBlobs(writtenBefore date: Date,
+                                      recorded: @Sendable ([Digest]) async throws -> Set<Digest>) async throws -> [Digest] {
         let cutoff = Int(date.timeIntervalSince1970)
-        var ids: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            guard !name.hasPrefix(".") else { continue }
-            var info = stat()
-            if stat(uploadPath(name), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mtim.tv_sec < cutoff { ids.append(name) }
+        var candidates: [(digest: Digest, path: String)] = []
+        for algorithm in Digest.Algorithm.allCases {
+            let base = "\(root)/blobs/\(algorithm.rawValue)"
+            for prefix in Self.entries(of: base) where !prefix.hasPrefix(".") {
+                for name in Self.entries(of: "\(base)/\(prefix)") {
+                    let path = "\(base)/\(prefix)/\(name)"
+                    if name.hasPrefix(".") {
+                        Self.restore(quarantined: path)
+                    } else if let digest = Digest("\(algorithm.rawValue):\(name)"), let modified = Self.modificationTime(path), modified < cutoff {
+                        candidates.append((digest, path))
+                    }
+                }
+            }
         }
-        return ids
+        var removed: [Digest] = []
+        for start in stride(from: 0, to: candidates.count, by: 500) {
+            let batch = candidates[start..<min(start + 500, candidates.count)]
+            let known = try await recorded(batch.map(\.digest))
+            for candidate in batch where !known.contains(candidate.digest) {
+                if await removeIfUnrecorded(candidate.digest, at: candidate.path, cutoff: cutoff, recorded: recorded) {
+                    removed.append(candidate.digest)
+                }
+            }
+        }
+        return removed
+    }
+
+    /// Removes one unrecorded blob without racing a commit of the same digest: the file is first moved
+    /// aside; if it turns out fresh (a commit renamed a new copy in meanwhile) or recorded after all, it is
+    /// put back.
+    private func removeIfUnrecorded(_ digest: Digest, at path: String, cutoff: Int,
+                                    recorded: @Sendable ([Digest]) async throws -> Set<Digest>) async -> Bool {
+        let aside = Self.quarantinePath(path)
+        guard rename(path, aside) == 0 else { return false }
+        let fresh = (Self.modificationTime(aside) ?? cutoff) >= cutoff
+        let stillUnrecorded = (try? await recorded([digest]))?.contains(digest) == false
+        if fresh || !stillUnrecorded {
+            Self.restore(quarantined: aside)
+            return false
+        }
+        unlink(aside)
+        return true
+    }
+
+    /// `<dir>/.<name>.orphan`: where a blob waits while the reconciler decides.
+    static func quarantinePath(_ path: String) -> String {
+        let slash = path.lastIndex(of: "/")!
+        return "\(path[...slash]).\(path[path.index(after: slash)...]).orphan"
+    }
+
+    /// Puts a blob moved aside back in place, unless a commit has stored a copy there meanwhile.
+    static func restore(quarantined aside: String) {
+        guard aside.hasSuffix(".orphan"), let slash = aside.lastIndex(of: "/") else { return }
+        let name = aside[aside.index(slash, offsetBy: 2)...].dropLast(".orphan".count)
+        _ = link(aside, "\(aside[...slash])\(name)")
+        unlink(aside)
+    }
+
+    /// The names in a directory (none when it cannot be read).
+    static func entries(of directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A regular file's modification time in seconds since the epoch.
+    static func modificationTime(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return info.st_mtim.tv_sec
+    }
+
+    public func stagedUploads(lastWrittenBefore date: Date) async throws -> [String] {
+        let cutoff = Int(date.timeIntervalSince1970)
+        return Self.entries(of: root + "/uploads").filter { name in
+            !name.hasPrefix(".") && (Self.modificationTime(uploadPath(name)) ?? cutoff) < cutoff
+        }
     }
 
     /// Opens a staged upload for writing under an exclusive lock, so two requests never write it at once.
@@ -234,8 +325,15 @@ final class FileDescriptorBox: @unchecked Sendable {
 /// Appends to an open upload file.
 final class FileAppender: UploadAppender {
     private let file: FileDescriptorBox
+    /// Where the append started: a cancelled append cuts the file back to here.
+    private let start: Int64
+    private let store: FilesystemBlobStore
 
-    init(fd: Int32) { file = FileDescriptorBox(fd) }
+    init(fd: Int32, startingAt start: Int64, store: FilesystemBlobStore) {
+        file = FileDescriptorBox(fd)
+        self.start = start
+        self.store = store
+    }
 
     func write(_ buffer: ByteBuffer) async throws {
         try buffer.withUnsafeReadableBytes { pointer in
@@ -244,12 +342,20 @@ final class FileAppender: UploadAppender {
                 let count = systemWrite(file.fd, pointer.baseAddress! + written, pointer.count - written)
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw BlobStoreError.io("write", errno: errno)
+                    throw store.failure("write", errno: errno)
                 }
                 written += count
             }
         }
     }
 
-    func close() async throws { file.close() }
+    func close() async throws {
+        file.close()
+        store.outages.succeeded()
+    }
+
+    func cancel() async {
+        _ = ftruncate(file.fd, off_t(start))
+        file.close()
+    }
 }

@@ -16,9 +16,18 @@ struct Wharf: AsyncParsableCommand {
 /// Options shared by every command that opens the server's state.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on.") var hostname: String = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port: Int = 5000
-    @Option(name: .customLong("data-dir"), help: "Directory holding all state (database, blobs, keys).") var dataDir: String = "./wharf-data"
+    @Option(help: "Port to listen on (1-65535).") var port: Int = 5000
+    @Option(name: .customLong("data-dir"),
+            help: "Directory holding all state (database, blobs, keys). A relative path is taken from the current directory, so run every command from the same place or give the same --data-dir.")
+    var dataDir: String = "./wharf-data"
     @Option(help: "YAML configuration file with Quay's key names.") var config: String?
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
+    }
+
+    /// The data directory as an absolute path, for messages.
+    var absoluteDataDirectory: String { URL(fileURLWithPath: dataDir).standardizedFileURL.path }
 
     func load() throws -> WharfConfiguration {
         var configuration = WharfConfiguration()
@@ -26,15 +35,36 @@ struct ServerOptions: ParsableArguments {
         configuration.port = port
         configuration.dataDirectory = dataDir
         if let config {
-            try configuration.apply(yaml: String(contentsOfFile: config, encoding: .utf8))
+            let text: String
+            do {
+                text = try String(contentsOfFile: config, encoding: .utf8)
+            } catch {
+                let reason = FileManager.default.fileExists(atPath: config) ? "it cannot be read" : "there is no such file"
+                throw StartupError("cannot read the configuration file \(config): \(reason)")
+            }
+            do {
+                try configuration.apply(yaml: text)
+            } catch let error as WharfConfiguration.Invalid {
+                throw StartupError("configuration file \(config): \(error.description)")
+            } catch {
+                throw StartupError("configuration file \(config) is not valid YAML: \(StartupError.reason(error))")
+            }
         }
         return configuration
     }
 }
 
-/// Runs `body` with the server's state opened (not listening), and closes the database afterwards.
+/// Runs `body` with the server's state opened (not listening), and closes the database afterwards. Says
+/// which data directory it uses, and refuses one that does not exist: a command run from the wrong place
+/// would otherwise create a new, empty store beside the server's and report success.
 func withServer<T>(_ options: ServerOptions, _ body: (WharfServer) async throws -> T) async throws -> T {
-    let server = try await WharfServer.assemble(try options.load(), logger: makeLogger())
+    let configuration = try options.load()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: configuration.dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw StartupError("there is no data directory at \(options.absoluteDataDirectory): run this command where `wharf serve` runs, or pass the server's --data-dir (and --config)")
+    }
+    FileHandle.standardError.write(Data("wharf: using the data directory \(options.absoluteDataDirectory)\n".utf8))
+    let server = try await WharfServer.assemble(configuration, logger: makeLogger())
     let result: T
     do {
         result = try await body(server)
@@ -61,9 +91,18 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger()
         let configuration = try options.load()
         let server = try await WharfServer.assemble(configuration, logger: logger)
-        logger.info("wharf listening", metadata: ["address": "\(configuration.hostname):\(configuration.port)",
-                                                   "data-dir": "\(configuration.dataDirectory)"])
-        try await server.application().runService()
+        let connections = DescriptorLimit.raise(connectionLimit: configuration.maxConnections, logger: logger)
+        let address = "\(configuration.hostname):\(configuration.port)"
+        let listening = ListeningFlag()
+        do {
+            try await server.run(connectionLimit: connections) { _ in
+                listening.set()
+                logger.info("wharf listening", metadata: ["address": "\(address)", "data-dir": "\(options.absoluteDataDirectory)"])
+            }
+        } catch where !listening.isSet {
+            try? await server.store.shutdown()
+            throw StartupError("cannot listen on \(address): \(StartupError.reason(error))")
+        }
         try await server.store.shutdown()
     }
 }
@@ -102,7 +141,13 @@ struct CreateToken: AsyncParsableCommand {
     @Option var username: String
     @Option(name: .customLong("scope"), help: "A scope (repeatable): \(Scope.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scopes: [String] = []
-    @Option(name: .customLong("expires-in"), help: "Lifetime in seconds (default: 10 years).") var expiresIn: Int?
+    @Option(name: .customLong("expires-in"), help: "Lifetime in seconds (default: 10 years, at most 100 years).") var expiresIn: Int?
+
+    func validate() throws {
+        if let expiresIn, !(1...(100 * 365 * 86_400)).contains(expiresIn) {
+            throw ValidationError("--expires-in must be between 1 second and 100 years")
+        }
+    }
 
     func run() async throws {
         let parsed = Set(scopes.compactMap(Scope.init(rawValue:)))

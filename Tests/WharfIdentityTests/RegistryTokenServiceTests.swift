@@ -58,7 +58,7 @@ final class RegistryTokenServiceTests: XCTestCase {
 
             let token = try await tokens.issue(for: userIdentity(alice), access: pullPush)
             XCTAssertEqual(token.split(separator: ".").count, 3)
-            let verified = await tokens.verify(token)
+            let verified = try await tokens.verify(token)
             let claims = try XCTUnwrap(verified)
             XCTAssertEqual(claims.sub.value, "alice")
             XCTAssertEqual(claims.iss.value, Self.issuer)
@@ -86,7 +86,7 @@ final class RegistryTokenServiceTests: XCTestCase {
             XCTAssertEqual(registered?.hasPrefix("-----BEGIN PUBLIC KEY-----"), true, "the public key is registered under its kid")
 
             // Verifying again (from the cache) gives the same claims.
-            let again = await tokens.verify(token)
+            let again = try await tokens.verify(token)
             XCTAssertEqual(again, claims)
         }
     }
@@ -98,7 +98,7 @@ final class RegistryTokenServiceTests: XCTestCase {
 
             let anonymousToken = try await tokens.issue(for: .anonymous,
                                                         access: [RegistryAccess(type: "repository", name: "alice/pub", actions: ["pull"])])
-            let anonymous = await tokens.verify(anonymousToken)
+            let anonymous = try await tokens.verify(anonymousToken)
             XCTAssertEqual(anonymous?.sub.value, "(anonymous)")
             XCTAssertEqual(anonymous?.context.entityKind, "anonymous")
             XCTAssertEqual(anonymous?.context.kind, "anonymous")
@@ -108,7 +108,7 @@ final class RegistryTokenServiceTests: XCTestCase {
 
             let oauth = Identity(kind: .oauthToken, account: alice, scopes: [.repoRead], isSuperuser: false)
             let oauthToken = try await tokens.issue(for: oauth, access: [])
-            let claims = await tokens.verify(oauthToken)
+            let claims = try await tokens.verify(oauthToken)
             XCTAssertEqual(claims?.sub.value, "alice")
             XCTAssertEqual(claims?.context.entityKind, "oauthtoken")
             XCTAssertEqual(claims?.context.kind, "oauth")
@@ -145,9 +145,9 @@ final class RegistryTokenServiceTests: XCTestCase {
             XCTAssertEqual(RegistryTokenService.kid(of: firstToken), RegistryTokenService.kid(of: secondToken),
                            "the same key file gives the same kid")
             XCTAssertEqual(try String(contentsOfFile: keyPath, encoding: .utf8), pem, "the key file was not replaced")
-            let crossA = await reopened.verify(firstToken)
+            let crossA = try await reopened.verify(firstToken)
             XCTAssertNotNil(crossA)
-            let crossB = await first.verify(secondToken)
+            let crossB = try await first.verify(secondToken)
             XCTAssertNotNil(crossB)
         }
     }
@@ -167,14 +167,14 @@ final class RegistryTokenServiceTests: XCTestCase {
             XCTAssertNotNil(registeredB)
 
             // A learns B's key from the store, and the other way round.
-            let onA = await nodeA.verify(tokenB)
+            let onA = try await nodeA.verify(tokenB)
             XCTAssertEqual(onA?.sub.value, "alice")
             XCTAssertEqual(onA?.access, pullPush)
-            let onB = await nodeB.verify(tokenA)
+            let onB = try await nodeB.verify(tokenA)
             XCTAssertEqual(onB?.sub.value, "alice")
             // Still fine once the key is known.
             let second = try await nodeB.issue(for: .anonymous, access: [])
-            let secondOnA = await nodeA.verify(second)
+            let secondOnA = try await nodeA.verify(second)
             XCTAssertEqual(secondOnA?.sub.value, "(anonymous)")
         }
     }
@@ -186,7 +186,7 @@ final class RegistryTokenServiceTests: XCTestCase {
             try await withTemporaryStore { storeB, directoryB in
                 let nodeB = try await service(storeB, keyPath: directoryB + "/b.pem")
                 let token = try await nodeB.issue(for: .anonymous, access: [])
-                let verified = await nodeA.verify(token)
+                let verified = try await nodeA.verify(token)
                 XCTAssertNil(verified)
             }
         }
@@ -199,15 +199,15 @@ final class RegistryTokenServiceTests: XCTestCase {
             let tokens = try await service(store, keyPath: directory + "/a.pem")
             let other = try await service(store, keyPath: directory + "/other.pem", audience: "other.example.com")
             let token = try await other.issue(for: .anonymous, access: [])
-            let mine = await tokens.verify(token)
+            let mine = try await tokens.verify(token)
             XCTAssertNil(mine, "a token for another audience")
-            let theirs = await other.verify(token)
+            let theirs = try await other.verify(token)
             XCTAssertNotNil(theirs, "fine for the audience it names")
 
             // Same key, other audience: also refused.
             let sameKey = try await service(store, keyPath: directory + "/a.pem", audience: "other.example.com")
             let sameKeyToken = try await sameKey.issue(for: .anonymous, access: [])
-            let refused = await tokens.verify(sameKeyToken)
+            let refused = try await tokens.verify(sameKeyToken)
             XCTAssertNil(refused)
         }
     }
@@ -217,7 +217,7 @@ final class RegistryTokenServiceTests: XCTestCase {
             let tokens = try await service(store, keyPath: directory + "/a.pem")
             let other = try await service(store, keyPath: directory + "/other.pem", issuer: "someone-else")
             let token = try await other.issue(for: .anonymous, access: [])
-            let verified = await tokens.verify(token)
+            let verified = try await tokens.verify(token)
             XCTAssertNil(verified)
         }
     }
@@ -235,7 +235,7 @@ final class RegistryTokenServiceTests: XCTestCase {
             let middle = signature.count / 2
             signature[middle] = signature[middle] == "A" ? "B" : "A"
             let badSignature = [parts[0], parts[1], String(signature)].joined(separator: ".")
-            let tamperedSignature = await tokens.verify(badSignature)
+            let tamperedSignature = try await tokens.verify(badSignature)
             XCTAssertNil(tamperedSignature)
 
             // A changed payload under the original signature: more actions on another repository.
@@ -243,26 +243,26 @@ final class RegistryTokenServiceTests: XCTestCase {
             payload["access"] = [["type": "repository", "name": "bob/app", "actions": ["pull", "push", "delete"]]]
             let forgedPayload = base64URL(try JSONSerialization.data(withJSONObject: payload))
             let forged = [parts[0], forgedPayload, parts[2]].joined(separator: ".")
-            let tamperedPayload = await tokens.verify(forged)
+            let tamperedPayload = try await tokens.verify(forged)
             XCTAssertNil(tamperedPayload)
 
             // No signature at all, with "alg": "none".
             let noneHeader = base64URL(try JSONSerialization.data(withJSONObject: [
                 "alg": "none", "typ": "JWT", "kid": RegistryTokenService.kid(of: token)!,
             ]))
-            let unsigned = await tokens.verify("\(noneHeader).\(parts[1]).")
+            let unsigned = try await tokens.verify("\(noneHeader).\(parts[1]).")
             XCTAssertNil(unsigned)
 
             // Truncated and garbage tokens.
-            let truncated = await tokens.verify(parts[0] + "." + parts[1])
+            let truncated = try await tokens.verify(parts[0] + "." + parts[1])
             XCTAssertNil(truncated)
-            let garbage = await tokens.verify("not-a-token")
+            let garbage = try await tokens.verify("not-a-token")
             XCTAssertNil(garbage)
-            let empty = await tokens.verify("")
+            let empty = try await tokens.verify("")
             XCTAssertNil(empty)
 
             // The original is still good.
-            let original = await tokens.verify(token)
+            let original = try await tokens.verify(token)
             XCTAssertEqual(original?.sub.value, "alice")
         }
     }
@@ -276,23 +276,23 @@ final class RegistryTokenServiceTests: XCTestCase {
 
             // Our own signing of valid claims is accepted, so the refusals below are about the claims.
             let fresh = try await sign(claims(issuedAt: Date(), lifetime: 3600), keyPath: keyPath, kid: kid)
-            let freshClaims = await tokens.verify(fresh)
+            let freshClaims = try await tokens.verify(fresh)
             XCTAssertEqual(freshClaims?.sub.value, "alice")
 
             let expired = try await sign(claims(issuedAt: Date().addingTimeInterval(-7200), lifetime: 3600), keyPath: keyPath, kid: kid)
-            let expiredClaims = await tokens.verify(expired)
+            let expiredClaims = try await tokens.verify(expired)
             XCTAssertNil(expiredClaims, "expired an hour ago")
 
             let notYet = try await sign(claims(issuedAt: Date().addingTimeInterval(600), lifetime: 3600), keyPath: keyPath, kid: kid)
-            let notYetClaims = await tokens.verify(notYet)
+            let notYetClaims = try await tokens.verify(notYet)
             XCTAssertNil(notYetClaims, "not valid before ten minutes from now")
 
             let overlong = try await sign(claims(issuedAt: Date(), lifetime: 86_400), keyPath: keyPath, kid: kid)
-            let overlongClaims = await tokens.verify(overlong)
+            let overlongClaims = try await tokens.verify(overlong)
             XCTAssertNil(overlongClaims, "lifetime longer than the service's")
 
             let wrongAudience = try await sign(claims(issuedAt: Date(), lifetime: 60, audience: "elsewhere"), keyPath: keyPath, kid: kid)
-            let wrongAudienceClaims = await tokens.verify(wrongAudience)
+            let wrongAudienceClaims = try await tokens.verify(wrongAudience)
             XCTAssertNil(wrongAudienceClaims)
         }
     }

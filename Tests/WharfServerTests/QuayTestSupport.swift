@@ -12,12 +12,14 @@ struct QuayClient {
     /// The bearer token, or nil for anonymous calls.
     let token: String?
 
-    /// Sends `method path` with an optional JSON body (a dictionary, array or string).
+    /// Sends `method path` with an optional JSON body (a dictionary, array or string), or a `body` given
+    /// as text.
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, json: Any? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+    func call(_ method: HTTPRequest.Method, _ path: String, json: Any? = nil, headers extra: HTTPFields = [:],
+              body text: String? = nil) async throws -> TestResponse {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
-        var body: ByteBuffer?
+        var body = text.map { ByteBuffer(string: $0) }
         if let json {
             headers[.contentType] = "application/json"
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed]))

@@ -555,7 +555,7 @@ final class RegistryProtocolTests: XCTestCase {
                 let location = try XCTUnwrap(start.header("Location"))
                 try await Task.sleep(for: .milliseconds(5))
                 let removed = try await server.server.janitor.sweep()
-                XCTAssertEqual(removed, 1)
+                XCTAssertEqual(removed.expiredUploads, 1)
                 let status = try await client.execute(uri: location, method: .get, headers: Auth.alice)
                 XCTAssertEqual(status.status, .notFound)
             }
@@ -566,7 +566,7 @@ final class RegistryProtocolTests: XCTestCase {
     /// bytes that no session owns any more.
     func testStagedUploadsOfDeletedNamespacesAreSwept() async throws {
         try await withEachDatabase { database in
-            let server = try await TestServer.make(database: database) { $0.uploadExpiration = 0 }
+            let server = try await TestServer.make(database: database) { $0.storageReconcileGrace = 0 }
             let alice = try await server.user("alice")
             try await server.run { client in
                 let api = try await server.quay(client, as: alice)
@@ -581,7 +581,7 @@ final class RegistryProtocolTests: XCTestCase {
                 XCTAssertEqual(deleted.status, .noContent)
                 try await Task.sleep(for: .milliseconds(1100))
                 let removed = try await server.server.janitor.sweep()
-                XCTAssertEqual(removed, 1)
+                XCTAssertEqual(removed.orphanedStagedUploads, 1)
                 XCTAssertFalse(FileManager.default.fileExists(atPath: staged), "the orphaned staged upload is gone")
             }
         }

@@ -149,7 +149,8 @@ final class FilesystemBlobStoreTests: XCTestCase {
         XCTAssertFalse(fileExists(store.uploadPath("second")), "the second staged file was removed")
         XCTAssertEqual(try stagedFiles(), [])
         let secondInode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: firstPath)[.systemFileNumber] as? NSNumber)
-        XCTAssertEqual(firstInode, secondInode, "the existing copy was kept")
+        XCTAssertNotEqual(firstInode, secondInode,
+                          "the fresh copy replaces the stored one, so a reconciler removing an unrecorded copy never removes the one committed")
         let directory = (firstPath as NSString).deletingLastPathComponent
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [digest.hex])
         let read = try await collect(store.read(digest, range: nil))
