@@ -261,6 +261,14 @@ class WharfServer:
         return f"--- last {n} lines of {self.log_path} ---\n" + "\n".join(lines[-n:])
 
     def stop(self) -> None:
+        """Stops the server and drops its PostgreSQL database."""
+        self.stop_process()
+        if self.database:
+            self.database.drop()
+            self.database = None
+
+    def stop_process(self) -> None:
+        """Stops the server process; its data directory and database stay, for `start()` again."""
         if self.proc is not None and self.proc.poll() is None:
             # Signal only the process we started (it leads its own session).
             self.proc.send_signal(signal.SIGTERM)
@@ -274,9 +282,6 @@ class WharfServer:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
-        if self.database:
-            self.database.drop()
-            self.database = None
 
     # -- HTTP helpers ----------------------------------------------------------
 
