@@ -47,6 +47,12 @@ public enum EdgeError: Error, Sendable {
         }
     }
 
+    /// Whether `error` is a request body over its limit.
+    public static func isTooLarge(_ error: any Error) -> Bool {
+        if case .tooLarge = EdgeError(error) { return true }
+        return false
+    }
+
     /// `Retry-After` for 503 and 429, `Connection: close` after a malformed request.
     public var headers: HTTPFields {
         switch self {

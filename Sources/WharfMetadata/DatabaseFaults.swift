@@ -8,10 +8,10 @@ import WharfFaults
 /// Sorts the database's failures into what the APIs answer: the database out of reach (`ServiceFault`
 /// `.unavailable`, 503), out of room (`.full`, 507), text it will not store (`UnstorableText`, 400);
 /// anything else (a constraint, a bug) is left as it is.
-enum DatabaseFaults {
+public enum DatabaseFaults {
     /// The error to throw for `error`, raised while `connecting` (taking a connection from the pool) or
     /// while running statements.
-    static func classify(_ error: any Error, connecting: Bool) -> any Error {
+    public static func classify(_ error: any Error, connecting: Bool) -> any Error {
         switch error {
         case is ServiceFault, is UnstorableText:
             return error
@@ -24,6 +24,14 @@ enum DatabaseFaults {
         default:
             return connecting ? ServiceFault(.unavailable, .database, reason: "\(error)") : error
         }
+    }
+
+    /// A one-line description of a database error for the server's log: PostgreSQL's message and SQL state
+    /// (PSQLError's own description hides them), anything else as it describes itself.
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        guard let info = error.serverInfo else { return "PostgreSQL \(error.code)" + (error.underlying.map { ": \($0)" } ?? "") }
+        return "PostgreSQL: \(info[.message] ?? "?") (SQL state \(info[.sqlState] ?? "?"))"
     }
 
     private static func classify(_ error: PSQLError) -> any Error {

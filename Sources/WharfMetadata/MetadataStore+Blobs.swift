@@ -2,15 +2,17 @@ import Foundation
 import SQLKit
 
 extension MetadataStore {
-    /// The blob `digest` if it is linked to the repository: referenced by one of its manifests or uploaded
-    /// (or mounted) into it and not yet expired.
+    /// SQL condition: the link `rb` is alive at `now` (a manifest's, or an upload's not yet expired).
+    static func linkAlive(_ now: Int64) -> SQLQueryString {
+        "(rb.expires_ms IS NULL OR rb.expires_ms > \(bind: now))"
+    }
+
+    /// The blob `digest` if the repository serves it: referenced by one of its manifests, or uploaded (or
+    /// mounted) into it and not yet expired — unless it was deleted from the repository since.
     public func linkedBlob(repositoryID: Int64, digest: String) async throws -> BlobRecord? {
         try await first("""
-            SELECT b.id, b.digest, b.size FROM blob b
-            WHERE b.digest = \(bind: digest) AND (
-                EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.blob_id = b.id AND mb.repository_id = \(bind: repositoryID))
-                OR EXISTS (SELECT 1 FROM uploaded_blob ub WHERE ub.blob_id = b.id AND ub.repository_id = \(bind: repositoryID)
-                           AND ub.expires_ms > \(bind: Self.nowMs())))
+            SELECT b.id, b.digest, b.size FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
+            WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: repositoryID) AND \(Self.linkAlive(Self.nowMs()))
             """, as: BlobRecord.self)
     }
 
@@ -28,11 +30,11 @@ extension MetadataStore {
             ON CONFLICT (digest) DO NOTHING
             """).run()
         let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder)!
+        // A link a manifest holds (no expiry) stays one; an upload's link gets the later expiry.
         try await db.raw("""
-            DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
-            """).run()
-        try await db.raw("""
-            INSERT INTO uploaded_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: repositoryID), \(bind: blob.id), \(bind: expiresMs))
+            INSERT INTO repository_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: repositoryID), \(bind: blob.id), \(bind: expiresMs))
+            ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = CASE
+                WHEN repository_blob.expires_ms IS NULL THEN NULL ELSE excluded.expires_ms END
             """).run()
     }
 
@@ -126,29 +128,16 @@ extension MetadataStore {
     }
 }
 
-/// What unlinking a blob from a repository did.
-public enum BlobUnlinkResult: Sendable, Equatable {
-    case unlinked
-    case notLinked
-    case usedByManifest
-}
-
 extension MetadataStore {
-    /// Removes the upload links of `digest` in a repository, unless a stored manifest of the repository uses it.
-    public func unlinkUploadedBlob(repositoryID: Int64, digest: String) async throws -> BlobUnlinkResult {
+    /// Removes `digest` from a repository, whatever linked it there (an upload, a mount or a manifest);
+    /// false when the repository did not serve it. The bytes stay for garbage collection to decide.
+    public func unlinkBlob(repositoryID: Int64, digest: String) async throws -> Bool {
         try await pool.transaction { db in
-            guard let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder) else {
-                return .notLinked
-            }
-            let used = try await db.raw("""
-                SELECT 1 AS one FROM manifest_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id) LIMIT 1
-                """).first()
-            if used != nil { return .usedByManifest }
-            let removed = try await db.raw("""
-                DELETE FROM uploaded_blob WHERE repository_id = \(bind: repositoryID) AND blob_id = \(bind: blob.id)
-                AND expires_ms > \(bind: Self.nowMs()) RETURNING id
-                """).all()
-            return removed.isEmpty ? .notLinked : .unlinked
+            try await db.raw("""
+                DELETE FROM repository_blob WHERE repository_id = \(bind: repositoryID)
+                AND blob_id = (SELECT id FROM blob WHERE digest = \(bind: digest)) AND (expires_ms IS NULL OR expires_ms > \(bind: Self.nowMs()))
+                RETURNING blob_id
+                """).first() != nil
         }
     }
 }

@@ -38,11 +38,18 @@ extension MetadataStore {
             if pool.engine == .postgres {
                 try await db.raw("SELECT id FROM repository WHERE id = \(bind: manifest.repositoryId) FOR UPDATE").run()
             }
+            let (blobIDs, childIDs) = try await references(of: manifest, now: now, db: db)
             var record = try await db.raw("""
                 SELECT \(Self.manifestColumns) FROM manifest m WHERE m.repository_id = \(bind: manifest.repositoryId) AND m.digest = \(bind: manifest.digest)
                 """).first(decoding: ManifestRecord.self, with: decoder)
             if record == nil {
-                record = try await insertManifest(manifest, now: now, db: db)
+                record = try await insertManifest(manifest, blobIDs: blobIDs, childIDs: childIDs, now: now, db: db)
+            }
+            for blobID in blobIDs {
+                try await db.raw("""
+                    INSERT INTO repository_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: manifest.repositoryId), \(bind: blobID), NULL)
+                    ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = NULL
+                    """).run()
             }
             let stored = record!
             switch target {
@@ -60,15 +67,15 @@ extension MetadataStore {
         }
     }
 
-    private func insertManifest(_ manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
+    /// The ids of the blobs and child manifests `manifest` references, each of which the repository must
+    /// serve; `ManifestStoreError` names those it does not.
+    private func references(of manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> (blobs: [Int64], children: [Int64]) {
         var blobIDs: [Int64] = []
         var missingBlobs: [String] = []
         for digest in Set(manifest.blobDigests).sorted() {
             let blob = try await db.raw("""
-                SELECT b.id FROM blob b WHERE b.digest = \(bind: digest) AND (
-                    EXISTS (SELECT 1 FROM manifest_blob mb WHERE mb.blob_id = b.id AND mb.repository_id = \(bind: manifest.repositoryId))
-                    OR EXISTS (SELECT 1 FROM uploaded_blob ub WHERE ub.blob_id = b.id AND ub.repository_id = \(bind: manifest.repositoryId)
-                               AND ub.expires_ms > \(bind: now)))
+                SELECT b.id FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
+                WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: manifest.repositoryId) AND \(Self.linkAlive(now))
                 """).first(decoding: IDRow.self, with: decoder)
             if let blob { blobIDs.append(blob.id) } else { missingBlobs.append(digest) }
         }
@@ -82,7 +89,10 @@ extension MetadataStore {
             if let child { childIDs.append(child.id) } else { missingChildren.append(digest) }
         }
         guard missingChildren.isEmpty else { throw ManifestStoreError.missingChildren(missingChildren) }
+        return (blobIDs, childIDs)
+    }
 
+    private func insertManifest(_ manifest: NewManifest, blobIDs: [Int64], childIDs: [Int64], now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
         let record = try await db.raw("""
             INSERT INTO manifest (repository_id, digest, media_type, manifest_bytes, size, config_media_type, artifact_type,
                                   subject_digest, annotations_json, layers_size, created_ms)

@@ -177,6 +177,31 @@ enum Schema {
         portusMigration,
         tagPagesMigration,
         uploadCommitMigration,
+        repositoryBlobMigration,
+    ]
+
+    /// The blobs a repository serves, in one table: uploaded or mounted ones until `expires_ms`, and those
+    /// of its manifests for good (`expires_ms` NULL). Deleting a blob from a repository removes its link
+    /// whatever holds it (as in distribution); `manifest_blob` keeps what each manifest references.
+    static let repositoryBlobMigration: [String] = [
+        """
+        CREATE TABLE repository_blob (
+            repository_id BIGINT NOT NULL REFERENCES repository(id) ON DELETE CASCADE,
+            blob_id BIGINT NOT NULL REFERENCES blob(id),
+            expires_ms BIGINT,
+            PRIMARY KEY (repository_id, blob_id)
+        )
+        """,
+        """
+        INSERT INTO repository_blob (repository_id, blob_id, expires_ms)
+        SELECT repository_id, blob_id, MAX(expires_ms) FROM uploaded_blob GROUP BY repository_id, blob_id
+        """,
+        """
+        INSERT INTO repository_blob (repository_id, blob_id, expires_ms)
+        SELECT DISTINCT repository_id, blob_id, CAST(NULL AS BIGINT) FROM manifest_blob WHERE true
+        ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = NULL
+        """,
+        "DROP TABLE uploaded_blob",
     ]
 
     /// Uploads finish idempotently: the digest an upload was verified as is recorded before its bytes are

@@ -8,6 +8,12 @@ public struct Descriptor: Codable, Hashable, Sendable {
     public var urls: [String]?
     public var platform: Platform?
 
+    /// Whether the blob is one a registry does not hold: a non-distributable layer (OCI's
+    /// `…layer.nondistributable…`, Docker's foreign layers) that names where it lives (`urls`).
+    public var isNonDistributable: Bool {
+        !(urls ?? []).isEmpty && (mediaType.contains(".nondistributable.") || mediaType.contains(".foreign."))
+    }
+
     public init(mediaType: String, digest: String, size: Int64, artifactType: String? = nil, annotations: [String: String]? = nil) {
         self.mediaType = mediaType
         self.digest = digest

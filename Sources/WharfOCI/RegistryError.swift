@@ -16,7 +16,6 @@ public struct RegistryError: Error, Sendable {
         case denied = "DENIED"
         case unsupported = "UNSUPPORTED"
         case tooManyRequests = "TOOMANYREQUESTS"
-        case tagExpired = "TAG_EXPIRED"
         case invalidRequest = "INVALID_REQUEST"
         case rangeInvalid = "RANGE_INVALID"
         /// The registry cannot serve the request now (its database or storage is out or full); distribution's code.
@@ -32,6 +31,8 @@ public struct RegistryError: Error, Sendable {
     public let headers: [(String, String)]
     /// Whether the response carries an authentication challenge (always for 401).
     public let challenges: Bool
+    /// Whether the challenge says the token presented lacks the scope (`error="insufficient_scope"`).
+    public let insufficientScope: Bool
 
     public init(_ code: Code, status: Int, _ message: String, detail: [String: String] = [:], headers: [(String, String)] = []) {
         self.code = code
@@ -40,22 +41,29 @@ public struct RegistryError: Error, Sendable {
         self.detail = detail
         self.headers = headers
         challenges = status == 401
+        insufficientScope = false
     }
 
-    /// A valid registry token that lacks the action: 403 with a challenge naming the scope to ask for,
-    /// so clients fetch a wider token (RFC 6750 `insufficient_scope`).
-    public static func insufficientScope(name: String, action: String) -> RegistryError {
-        RegistryError(.denied, status: 403, "requested access to the resource is denied", detail: ["name": name, "action": action],
-                      challenges: true)
+    /// A valid registry token that lacks the action: 401 with a challenge naming the scope to ask for and
+    /// `error="insufficient_scope"` (RFC 6750), as distribution and Quay answer, so that clients that reuse
+    /// a cached token fetch a wider one; when the same token is `repeated` after such an answer, 403
+    /// `DENIED` with the same challenge (clients that fetch a new token only on a 403 then do).
+    public static func insufficientScope(name: String, action: String, repeated: Bool = false) -> RegistryError {
+        repeated
+            ? RegistryError(.denied, status: 403, "requested access to the resource is denied", detail: ["name": name, "action": action],
+                            insufficientScope: true)
+            : RegistryError(.unauthorized, status: 401, "the token does not grant the requested access", detail: ["name": name, "action": action],
+                            insufficientScope: true)
     }
 
-    private init(_ code: Code, status: Int, _ message: String, detail: [String: String], challenges: Bool) {
+    private init(_ code: Code, status: Int, _ message: String, detail: [String: String], insufficientScope: Bool) {
         self.code = code
         self.status = status
         self.message = message
         self.detail = detail
         headers = []
-        self.challenges = challenges
+        challenges = true
+        self.insufficientScope = insufficientScope
     }
 
     public static func blobUnknown(_ digest: String) -> RegistryError {

@@ -11,6 +11,8 @@ struct RegistryCaller: Sendable {
     let identity: Identity
     /// Claims of a verified bearer token; nil for Basic credentials and anonymous callers.
     let claims: RegistryClaims?
+    /// The bearer token itself, when there is one.
+    var token: String? = nil
     /// The peer's address, for the audit log.
     var ip: String? = nil
 }
@@ -56,6 +58,8 @@ struct RegistryAuthorizer: Sendable {
     let audit: AuditLog
     /// Portus's delete switches, in namespaces with an owning team.
     let deletion: DeletionPolicy
+    /// Tokens recently refused for lacking a scope.
+    let refusals = ScopeRefusals()
 
     /// Identifies the caller from the `Authorization` header.
     func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
@@ -64,7 +68,7 @@ struct RegistryAuthorizer: Sendable {
             guard let claims = try await tokens.verify(token) else {
                 throw RegistryError(.unauthorized, status: 401, "invalid or expired registry token")
             }
-            return RegistryCaller(identity: .anonymous, claims: claims, ip: ip)
+            return RegistryCaller(identity: .anonymous, claims: claims, token: token, ip: ip)
         case .basic(let username, let password):
             guard let identity = try await authenticator.authenticate(username: username, password: password) else {
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
@@ -113,35 +117,45 @@ struct RegistryAuthorizer: Sendable {
         return RepositoryAccess(name: name, repository: nil, actions: [], creatableIn: nil)
     }
 
-    /// The repository the caller may perform `action` on; creates it on a first push when allowed.
+    /// The repository the caller may perform `action` on; nil when it does not exist and the caller may
+    /// learn so (it could create it: each endpoint answers its own 404). A first push creates it.
     /// Callers without the right get 401 with a challenge, whether or not the repository exists; a valid
-    /// token that lacks the action gets 403 with a challenge for the wider scope.
-    func require(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord {
+    /// token that lacks the action gets 401 `insufficient_scope` with a challenge for the scope needed.
+    func require(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord? {
         try await require(action, caller: caller, access: try await access(caller, to: rawName))
     }
 
     /// `require` for an access already resolved.
-    func require(_ action: RegistryAction, caller: RegistryCaller, access: RepositoryAccess) async throws -> RepositoryRecord {
+    func require(_ action: RegistryAction, caller: RegistryCaller, access: RepositoryAccess) async throws -> RepositoryRecord? {
         let rawName = access.name.description
         guard access.actions.contains(action) else {
-            if caller.claims != nil { throw RegistryError.insufficientScope(name: rawName, action: action.rawValue) }
+            if let token = caller.token {
+                let repeated = refusals.refusedBefore(token: token, name: rawName, action: action.rawValue)
+                throw RegistryError.insufficientScope(name: rawName, action: action.rawValue, repeated: repeated)
+            }
             throw RegistryError(.unauthorized, status: 401, "access to the requested resource is not authorized",
                                 detail: ["name": rawName, "action": action.rawValue])
         }
         if let repository = access.repository { return repository }
         if action == .push, let repository = try await createOnPush(access, caller: caller) { return repository }
-        throw RegistryError.nameUnknown(rawName)
+        return nil
+    }
+
+    /// `require` where the endpoint needs the repository to exist: `NAME_UNKNOWN` otherwise.
+    func requireExisting(_ action: RegistryAction, caller: RegistryCaller, name rawName: String) async throws -> RepositoryRecord {
+        guard let repository = try await require(action, caller: caller, name: rawName) else { throw RegistryError.nameUnknown(rawName) }
+        return repository
     }
 
     /// The token endpoint's rule: of the `requested` actions on `rawName`, those the caller may perform.
     /// A push into a repository the caller may create creates it now (private, as Quay does); on a
-    /// repository that does not exist nothing is granted otherwise.
+    /// repository that does not exist, only a caller who may create it is granted anything.
     func grant(_ requested: [String], caller: RegistryCaller, name rawName: String) async throws -> [String] {
         let access = try await access(caller, to: rawName)
         let granted = requested.filter { name in RegistryAction(rawValue: name).map(access.actions.contains) ?? false }
         guard access.repository == nil else { return granted }
-        if granted.contains(RegistryAction.push.rawValue), try await createOnPush(access, caller: caller) != nil { return granted }
-        return []
+        if granted.contains(RegistryAction.push.rawValue) { _ = try await createOnPush(access, caller: caller) }
+        return access.creatableIn == nil ? [] : granted
     }
 
     /// Creates the repository of a first push when the caller may create it there; nil otherwise.

@@ -10,7 +10,7 @@ extension RegistryHandler {
     func getBlob(_ request: Request, caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
         let repository = try await authorizer.require(.pull, caller: caller, name: name)
         guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
-        guard try await store.linkedBlob(repositoryID: repository.id, digest: digest.description) != nil,
+        guard let repository, try await store.linkedBlob(repositoryID: repository.id, digest: digest.description) != nil,
               let size = try await blobs.size(of: digest) else { throw RegistryError.blobUnknown(raw) }
         var headers: HTTPFields = [.dockerContentDigest: digest.description, .acceptRanges: "bytes",
                                    .cacheControl: "max-age=31536000", .contentType: "application/octet-stream"]
@@ -42,18 +42,16 @@ extension RegistryHandler {
         })
     }
 
-    /// `DELETE /v2/<name>/blobs/<digest>`: unlinks an uploaded blob from the repository (storage is left to
-    /// garbage collection). A blob still used by a manifest of the repository cannot be deleted.
+    /// `DELETE /v2/<name>/blobs/<digest>`: removes the blob from the repository, whatever linked it there
+    /// (an upload, a mount or a manifest), as distribution does; whether its bytes go is garbage
+    /// collection's decision.
     func deleteBlob(caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
         let repository = try await authorizer.require(.delete, caller: caller, name: name)
         guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
-        switch try await store.unlinkUploadedBlob(repositoryID: repository.id, digest: digest.description) {
-        case .unlinked: return Responses.empty(.accepted)
-        case .notLinked: throw RegistryError.blobUnknown(raw)
-        case .usedByManifest:
-            throw RegistryError(.denied, status: 409, "blob is referenced by a manifest of this repository; delete the manifest instead",
-                                detail: ["digest": raw])
+        guard let repository, try await store.unlinkBlob(repositoryID: repository.id, digest: digest.description) else {
+            throw RegistryError.blobUnknown(raw)
         }
+        return Responses.empty(.accepted)
     }
 
     /// How a `Range` header applies to a blob of `size` bytes.

@@ -14,7 +14,7 @@ extension RegistryHandler {
 
     /// `GET /v2/<name>/tags/list?n=&last=`.
     func tagList(_ request: Request, caller: RegistryCaller, name: String) async throws -> Response {
-        let repository = try await authorizer.require(.pull, caller: caller, name: name)
+        let repository = try await authorizer.requireExisting(.pull, caller: caller, name: name)
         let n = pageSize(request)
         let last = request.query("last")
         let fetched = n == 0 ? [] : try await store.tagNames(repositoryID: repository.id, after: last, limit: n + 1)
@@ -44,12 +44,15 @@ extension RegistryHandler {
     }
 
     /// `GET /v2/<name>/referrers/<digest>?artifactType=`: an OCI index of the manifests whose subject is
-    /// `digest` (empty when there are none, even if the subject is unknown).
+    /// `digest` (empty when there are none, even if the subject or the repository is unknown).
     func referrers(_ request: Request, caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
         let repository = try await authorizer.require(.pull, caller: caller, name: name)
         guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
         let artifactType = request.query("artifactType").flatMap { $0.isEmpty ? nil : $0 }
-        let manifests = try await store.referrers(repositoryID: repository.id, subject: digest.description, artifactType: artifactType)
+        var manifests: [ManifestRecord] = []
+        if let repository {
+            manifests = try await store.referrers(repositoryID: repository.id, subject: digest.description, artifactType: artifactType)
+        }
         let descriptors = manifests.map { manifest in
             Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size,
                        artifactType: manifest.artifactType,

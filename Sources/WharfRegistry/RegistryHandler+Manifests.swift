@@ -20,19 +20,21 @@ extension RegistryHandler {
         let repository: RepositoryRecord
         switch reference {
         case .digest(let digest):
-            repository = try await authorizer.require(.pull, caller: caller, name: name)
-            guard let found = try await store.reachableManifest(repositoryID: repository.id, digest: digest.description) else {
+            guard let readable = try await authorizer.require(.pull, caller: caller, name: name) else { throw RegistryError.nameUnknown(name) }
+            guard let found = try await store.reachableManifest(repositoryID: readable.id, digest: digest.description) else {
                 throw RegistryError.manifestUnknown(raw)
             }
+            repository = readable
             manifest = found
         case .tag(let tag):
             let lookup = try await store.repositoryAndTaggedManifest(namespace: repositoryName.namespace, name: repositoryName.repository, tag: tag)
             let access = try await authorizer.access(caller, to: repositoryName, repository: lookup?.0)
-            repository = try await authorizer.require(.pull, caller: caller, access: access)
+            guard let readable = try await authorizer.require(.pull, caller: caller, access: access) else { throw RegistryError.nameUnknown(name) }
+            repository = readable
             guard let found = lookup?.1 else {
                 if try await store.tagHasHistory(repositoryID: repository.id, tag: tag) {
-                    throw RegistryError(.tagExpired, status: 404,
-                                        "Tag \(tag) was deleted or has expired. To pull, revive via time machine", detail: ["tag": tag])
+                    throw RegistryError(.manifestUnknown, status: 404,
+                                        "Tag \(tag) was deleted or has expired; the time machine can restore it", detail: ["tag": tag])
                 }
                 throw RegistryError.manifestUnknown(raw)
             }
@@ -81,7 +83,7 @@ extension RegistryHandler {
 
     /// `PUT /v2/<name>/manifests/<reference>`: validates, checks every reference exists, stores, tags.
     func putManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
-        let repository = try await authorizer.require(.push, caller: caller, name: name)
+        let repository = try await authorizer.requireExisting(.push, caller: caller, name: name)
         guard let reference = Reference(raw) else {
             throw RegistryError(.manifestInvalid, status: 400, "invalid tag or digest", detail: ["reference": raw])
         }
@@ -92,7 +94,7 @@ extension RegistryHandler {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collectBody(upTo: configuration.maximumManifestSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch where EdgeError.isTooLarge(error) {
             throw manifestTooLarge
         }
         let bytes = Data(buffer.readableBytesView)
@@ -124,7 +126,7 @@ extension RegistryHandler {
             repositoryId: repository.id, digest: digest.description, mediaType: parsed.mediaType, bytes: text,
             size: Int64(bytes.count), configMediaType: parsed.configMediaType, artifactType: parsed.artifactType,
             subjectDigest: parsed.subject?.digest, annotationsJson: annotations, layersSize: parsed.layersSize,
-            blobDigests: parsed.blobs.map(\.digest), childDigests: parsed.children.map(\.digest),
+            blobDigests: parsed.blobs.filter { !$0.isNonDistributable }.map(\.digest), childDigests: parsed.children.map(\.digest),
             labels: try await configLabels(parsed))
         do {
             _ = try await store.putManifest(manifest, target: target, pusherID: try await caller.account(in: store)?.id)
@@ -160,7 +162,7 @@ extension RegistryHandler {
     /// `DELETE /v2/<name>/manifests/<reference>`: by digest, ends every tag pointing at the manifest; by
     /// tag, ends that tag. Both stay restorable through the time machine.
     func deleteManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
-        let repository = try await authorizer.require(.delete, caller: caller, name: name)
+        guard let repository = try await authorizer.require(.delete, caller: caller, name: name) else { throw RegistryError.nameUnknown(name) }
         guard let reference = Reference(raw) else { throw RegistryError.manifestUnknown(raw) }
         let deleted: Bool
         switch reference {

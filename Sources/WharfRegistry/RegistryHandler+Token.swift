@@ -12,7 +12,9 @@ extension RegistryHandler {
     /// namespace creates the repository here.
     func issueToken(_ request: Request, remoteIP: String?) async throws -> Response {
         let identity: Identity
-        let scopes = request.queryAll("scope").flatMap { $0.split(separator: " ").map(String.init) }
+        // Several scopes may share one parameter, separated by spaces (a form-encoded space is `+`, which no
+        // scope contains otherwise).
+        let scopes = request.queryAll("scope").flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "+" }).map(String.init) }
         guard scopes.count <= Self.maximumScopes else {
             throw RegistryError(.invalidRequest, status: 400, "at most \(Self.maximumScopes) scopes may be asked for at once")
         }

@@ -126,7 +126,7 @@ public struct RegistryHandler: Sendable {
         var headers = HTTPFields()
         for (name, value) in error.headers { headers[HTTPField.Name(name)!] = value }
         if error.challenges {
-            headers[.wwwAuthenticate] = challenge(for: request) + (error.status == 403 ? ",error=\"insufficient_scope\"" : "")
+            headers[.wwwAuthenticate] = challenge(for: request) + (error.insufficientScope ? ",error=\"insufficient_scope\"" : "")
         }
         let body: [String: Any] = ["errors": [["code": error.code.rawValue, "message": error.message, "detail": error.detail]]]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
@@ -138,13 +138,21 @@ public struct RegistryHandler: Sendable {
         return Responses.json(status, data, headers: headers)
     }
 
-    /// `Bearer realm=…,service=…[,scope=…]` naming the scope the request needs.
+    /// `Bearer realm=…,service=…[,scope=…]` naming the scope the request needs: `pull` to read, `delete` to
+    /// delete, `pull,push` to write, and for a mount also `pull` on the repository mounted from.
     func challenge(for request: Request) -> String {
         var value = "Bearer realm=\"\(configuration.realm)\",service=\"\(configuration.serverHostname)\""
-        if let name = RegistryRoute(path: request.uri.path)?.repositoryName {
-            let actions = [.get, .head].contains(request.method) ? "pull" : "pull,push"
-            value += ",scope=\"repository:\(name):\(actions)\""
+        guard let route = RegistryRoute(path: request.uri.path), let name = route.repositoryName else { return value }
+        let actions = switch request.method {
+        case .get, .head: "pull"
+        case .delete: "delete"
+        default: "pull,push"
         }
+        var scopes = ["repository:\(name):\(actions)"]
+        if case .uploads = route, request.query("mount") != nil, let source = request.query("from"), RepositoryName(source) != nil {
+            scopes.append("repository:\(source):pull")
+        }
+        value += ",scope=\"\(scopes.joined(separator: " "))\""
         return value
     }
 

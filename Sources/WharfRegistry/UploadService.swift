@@ -89,13 +89,13 @@ struct UploadService: Sendable {
         return size
     }
 
-    /// Appends the last chunk (if any), checks the digest and makes the blob visible in the repository.
-    /// A digest mismatch cancels the upload: nothing of it is kept.
+    /// Appends the last chunk (if any, at `range` when given), checks the digest and makes the blob visible in
+    /// the repository. A digest mismatch cancels the upload: nothing of it is kept.
     ///
     /// Completing is idempotent: the verified digest is recorded before the bytes are moved into place, so
     /// when a completion was cut off after the move (a crash, a lost connection), the client's retry with
     /// the same digest finishes it.
-    func complete<Body: AsyncSequence & Sendable>(_ upload: UploadRecord, digest: Digest, lastChunk: Body) async throws
+    func complete<Body: AsyncSequence & Sendable>(_ upload: UploadRecord, digest: Digest, lastChunk: Body, range: ChunkRange?) async throws
     where Body.Element == ByteBuffer {
         if let committed = upload.committedDigest {
             guard committed == digest.description else {
@@ -108,7 +108,7 @@ struct UploadService: Sendable {
             }
             // Verified but not moved yet: the bytes are still staged, and are checked and moved again below.
         }
-        let size = upload.committedDigest == nil ? try await append(lastChunk, to: upload, range: nil) : upload.byteCount
+        let size = upload.committedDigest == nil ? try await append(lastChunk, to: upload, range: range) : upload.byteCount
         let current = upload.resized(to: size)
         let computed: Digest
         if digest.algorithm == .sha256 {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import WharfFaults
+import WharfMetadata
 
 /// Why the server (or a command that opens its state) cannot start: one line naming the file, directory,
 /// database or address that could not be used, and why.
@@ -36,7 +37,7 @@ public struct StartupError: Error, CustomStringConvertible {
     /// A short, one-line reason for `error`.
     public static func reason(_ error: any Error) -> String {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        let text = (error as? ServiceFault)?.reason ?? "\(error)"
+        let text = (error as? ServiceFault)?.reason ?? DatabaseFaults.describe(error)
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

@@ -321,13 +321,14 @@ final class ManifestParserTests: XCTestCase {
 final class RegistryErrorTests: XCTestCase {
     func testInsufficientScope() {
         let error = RegistryError.insufficientScope(name: "alice/app", action: "push")
-        XCTAssertEqual(error.code, .denied)
-        XCTAssertEqual(error.code.rawValue, "DENIED")
-        XCTAssertEqual(error.status, 403)
+        XCTAssertEqual(error.code, .unauthorized)
+        XCTAssertEqual(error.code.rawValue, "UNAUTHORIZED")
+        XCTAssertEqual(error.status, 401, "as distribution and Quay answer, so clients with a cached token ask for a wider one")
         XCTAssertEqual(error.detail, ["name": "alice/app", "action": "push"])
-        XCTAssertTrue(error.challenges, "a 403 for a missing scope still carries a challenge")
+        XCTAssertTrue(error.challenges)
+        XCTAssertTrue(error.insufficientScope, "the challenge says error=\"insufficient_scope\"")
         XCTAssertTrue(error.headers.isEmpty)
-        XCTAssertEqual(error.message, "requested access to the resource is denied")
+        XCTAssertFalse(RegistryError(.unauthorized, status: 401, "authentication required").insufficientScope)
     }
 
     func testChallengesOnlyFor401() {

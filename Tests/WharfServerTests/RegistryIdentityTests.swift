@@ -128,7 +128,8 @@ final class RegistryIdentityTests: XCTestCase {
                 let viaToken = try await client.execute(uri: "/v2/acme/app/manifests/v1", method: .get, headers: bearer)
                 XCTAssertEqual(viaToken.status, .ok)
                 let pushViaToken = try await client.execute(uri: "/v2/acme/app/blobs/uploads/", method: .post, headers: bearer)
-                XCTAssertEqual(pushViaToken.status, .forbidden, "a valid token without push is refused with 403")
+                XCTAssertEqual(pushViaToken.status, .unauthorized, "a valid token without push is refused with 401 insufficient_scope")
+                XCTAssertEqual(pushViaToken.header("WWW-Authenticate")?.hasSuffix(#"scope="repository:acme/app:pull,push",error="insufficient_scope""#), true)
                 let newViaToken = try await RegistryTokens.request(client, server: server, auth: robot, scope: "repository:acme/newrepo:push,pull")
                 XCTAssertEqual(RegistryTokens.actions(newViaToken.claims, on: "acme/newrepo"), [])
 

@@ -114,15 +114,16 @@ def subject(wharf, tmp_path_factory):
     }
 
 
-def test_insufficient_scope_is_403_with_challenge(wharf):
-    """A valid token that lacks an action gets 403 plus a Bearer challenge.
+def test_insufficient_scope_is_401_then_403_for_the_same_token(wharf):
+    """A valid token that lacks an action gets 401 with `error="insufficient_scope"` and a challenge
+    naming the needed scope, as distribution and Quay answer (clients that cache tokens, such as
+    containerd and the OCI conformance suite, ask for a new one only on a 401); the same token sent
+    again gets 403 DENIED with the same challenge.
 
-    oras-py's token auth asks for a token with the scope of the first 401 it
-    sees; a push starts with HEAD on the blob, so it holds a pull-only token
-    when it POSTs the upload. It only asks for a new token when the registry
-    answers 403 (RFC 6750's status for insufficient_scope) with a challenge
-    naming the needed scope; on a second 401 it gives up. Anonymous or
-    invalid credentials stay 401.
+    oras-py's token auth needs the second answer: it asks for a token with the scope of the first 401
+    it sees; a push starts with HEAD on the blob, so it holds a pull-only token when it POSTs the
+    upload. On a 401 it retries with the token it has, and asks for a new token only on a 403.
+    Anonymous or invalid credentials stay 401.
     """
     repo = "alice/scopecheck"
     tok = wharf.get("/v2/auth", params={"service": wharf.host, "scope": f"repository:{repo}:pull"},
@@ -130,15 +131,17 @@ def test_insufficient_scope_is_403_with_challenge(wharf):
     assert tok.status_code == 200, tok.text
     token = tok.json().get("token") or tok.json().get("access_token")
 
-    resp = wharf.post_raw(f"/v2/{repo}/blobs/uploads/", headers={"Authorization": "Bearer " + token})
-    assert resp.status_code == 403, (resp.status_code, resp.text, dict(resp.headers))
-    assert_oci_error(resp, "DENIED", "UNAUTHORIZED")
-    scheme, params = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
-    assert scheme == "Bearer", dict(resp.headers)
-    assert params["realm"] == f"{wharf.url}/v2/auth"
-    resource, name, actions = params["scope"].split(":")
-    assert (resource, name) == ("repository", repo)
-    assert {"pull", "push"} <= set(actions.split(",")), params["scope"]
+    for status, code in ((401, "UNAUTHORIZED"), (403, "DENIED")):
+        resp = wharf.post_raw(f"/v2/{repo}/blobs/uploads/", headers={"Authorization": "Bearer " + token})
+        assert resp.status_code == status, (resp.status_code, resp.text, dict(resp.headers))
+        assert_oci_error(resp, code)
+        scheme, params = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
+        assert scheme == "Bearer", dict(resp.headers)
+        assert params["realm"] == f"{wharf.url}/v2/auth"
+        assert params["error"] == "insufficient_scope", dict(resp.headers)
+        resource, name, actions = params["scope"].split(":")
+        assert (resource, name) == ("repository", repo)
+        assert {"pull", "push"} <= set(actions.split(",")), params["scope"]
 
     # With no credentials at all it is a plain 401 challenge.
     anon = wharf.post_raw(f"/v2/{repo}/blobs/uploads/")
