@@ -31,13 +31,25 @@ public struct SessionService: Sendable {
                                metadata: ["type": "quayauth", "username": username, "message": "Invalid Username or Password"])
             return nil
         }
+        let session = try await open(for: identity, account: account)
+        try await store.recordSignIn(accountID: account.id)
+        await audit.record("login_success", namespace: account, by: Performer(identity: identity, ip: ip), metadata: ["type": "quayauth", "useragent": nil])
+        return session
+    }
+
+    /// A session for a caller already authenticated another way (Basic credentials at the OAuth consent
+    /// endpoint), as Quay's Flask session is: it carries the CSRF token the consent form is sent back with.
+    public func open(for identity: Identity) async throws -> ActiveSession {
+        guard let account = identity.account else { throw DomainError.forbidden }
+        return try await open(for: identity, account: account)
+    }
+
+    private func open(for identity: Identity, account: AccountRecord) async throws -> ActiveSession {
         let name = Secrets.randomToken(length: 20)
         let secret = Secrets.randomToken(length: 40)
         let csrf = Secrets.randomToken(length: 40)
         try await store.createSession(name: name, secretHash: Secrets.sha256Hex(secret), csrfToken: csrf, accountID: account.id,
                                       expiresMs: MetadataStore.nowMs() + Int64(Self.lifetime * 1000))
-        try await store.recordSignIn(accountID: account.id)
-        await audit.record("login_success", namespace: account, by: Performer(identity: identity, ip: ip), metadata: ["type": "quayauth", "useragent": nil])
         return ActiveSession(identity: identity, csrfToken: csrf, cookieValue: name + secret)
     }
 

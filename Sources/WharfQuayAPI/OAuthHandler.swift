@@ -38,42 +38,85 @@ public struct OAuthHandler: Sendable {
         }
     }
 
-    /// The signed-in session of the request, or 401.
-    private func session(_ request: Request, ip: String?) async throws -> APICaller {
+    /// The caller of a consent endpoint: a signed-in session (cookie), or Basic credentials (a password or an
+    /// app-specific token, as Quay's `process_auth_or_cookie` takes), or 401.
+    private func consentCaller(_ request: Request, ip: String?) async throws -> APICaller {
         let caller = try await APICaller.resolve(request, ip: ip, services: services)
-        guard caller.session != nil else { throw QuayAPIError.message(401, "Sign in first: POST /api/v1/signin") }
-        return caller
+        if caller.session != nil { return caller }
+        if case .basic(let username, let password) = Credentials(request: request),
+           let identity = try await services.authenticator.authenticate(username: username, password: password),
+           [.user, .appSpecificToken].contains(identity.kind) {
+            return APICaller(identity: identity, session: nil, ip: ip)
+        }
+        throw QuayAPIError.message(401, "Sign in first: POST /api/v1/signin, or send Basic credentials")
     }
 
     private func csrfToken(_ request: Request, ip: String?) async throws -> Response {
-        let caller = try await session(request, ip: ip)
-        return QuayJSON.response(.ok, ["csrf_token": caller.session!.csrfToken])
+        let caller = try await APICaller.resolve(request, ip: ip, services: services)
+        guard let session = caller.session else { throw QuayAPIError.message(401, "Sign in first: POST /api/v1/signin") }
+        return QuayJSON.response(.ok, ["csrf_token": session.csrfToken])
     }
 
-    /// The consent page: names the application and the scopes, with a form that grants them.
+    /// The consent page: names the application and the scopes, with a form that grants them; with
+    /// `format=json`, the same as JSON (`application`, `scopes`, `has_dangerous_scopes`, `csrf_token_val`, …)
+    /// for scripts. A caller with Basic credentials gets a session cookie carrying the CSRF token.
     private func authorize(_ request: Request, ip: String?) async throws -> Response {
-        let caller = try await session(request, ip: ip)
+        var caller = try await consentCaller(request, ip: ip)
         let responseType = request.query("response_type") ?? "code"
         guard ["code", "token"].contains(responseType) else { throw OAuthError.unsupportedResponseType("response_type must be code or token") }
         let (application, scopes, redirect) = try await services.oauth.validate(clientID: request.query("client_id") ?? "",
                                                                                  redirectURI: request.query("redirect_uri"), scope: request.query("scope") ?? "")
+        var headers = HTTPFields()
+        if caller.session == nil {
+            let session = try await services.sessions.open(for: caller.identity)
+            caller = APICaller(identity: caller.identity, session: session, ip: ip)
+            headers[.setCookie] = "\(APICaller.sessionCookie)=\(session.cookieValue); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(SessionService.lifetime))"
+                + (services.settings.urlScheme == "https" ? "; Secure" : "")
+        }
+        let csrf = caller.session!.csrfToken
+        if request.query("format") == "json" {
+            return QuayJSON.response(.ok, try await consentView(application, scopes: scopes, redirect: redirect, csrf: csrf), headers: headers)
+        }
         let fields = ["client_id": application.clientId, "redirect_uri": redirect, "scope": Scope.render(scopes),
-                      "response_type": responseType, "state": request.query("state") ?? "", "_csrf_token": caller.session!.csrfToken]
+                      "response_type": responseType, "state": request.query("state") ?? "", "_csrf_token": csrf]
         let inputs = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\($0.key)\" value=\"\(FormBody.escape($0.value))\">" }.joined()
         let html = """
             <!DOCTYPE html><html><head><title>Authorize \(FormBody.escape(application.name))</title></head><body>
             <h1>\(FormBody.escape(application.name)) asks for access</h1><p>Scopes: \(FormBody.escape(Scope.render(scopes)))</p>
             <form method="post" action="/oauth/authorizeapp">\(inputs)<button type="submit">Authorize</button></form></body></html>
             """
-        return Responses.json(.ok, Data(html.utf8), contentType: "text/html; charset=utf-8")
+        return Responses.json(.ok, Data(html.utf8), headers: headers, contentType: "text/html; charset=utf-8")
     }
 
-    /// Grants the application: redirects with `?code=` (code flow) or `#access_token=` (implicit flow).
+    /// The consent data as Quay's page gets it.
+    private func consentView(_ application: OAuthApplicationRecord, scopes: Set<Scope>, redirect: String, csrf: String) async throws -> [String: Any] {
+        let organization = try await services.store.account(id: application.organizationId)
+        let ordered = Scope.allCases.filter(scopes.contains)
+        return [
+            "application": [
+                "name": application.name, "description": application.description, "url": application.applicationUri,
+                "avatar": QuayViews.avatar(name: application.name, email: application.avatarEmail ?? organization?.email, kind: "app"),
+                "organization": ["name": organization?.username ?? "",
+                                 "avatar": QuayViews.avatar(name: organization?.username ?? "", email: organization?.email, kind: "org")],
+            ],
+            "scopes": ordered.map { ["scope": $0.rawValue, "title": $0.title, "description": $0.summary, "icon": $0.icon, "dangerous": $0.isDangerous] },
+            "has_dangerous_scopes": ordered.contains(where: \.isDangerous),
+            "client_id": application.clientId, "redirect_uri": redirect, "scope": Scope.render(scopes), "csrf_token_val": csrf,
+        ]
+    }
+
+    /// Grants the application: redirects with `?code=` (code flow) or `#access_token=` (implicit flow). The
+    /// form carries the session's CSRF token, except from a caller with Basic credentials for a client in
+    /// `DIRECT_OAUTH_CLIENTID_WHITELIST` (as in Quay).
     private func authorizeApp(_ request: Request, ip: String?) async throws -> Response {
-        let caller = try await session(request, ip: ip)
+        let caller = try await consentCaller(request, ip: ip)
         let form = try await FormBody.fields(request)
-        guard Secrets.constantTimeEquals(form["_csrf_token"] ?? request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "", caller.session!.csrfToken) else {
-            throw QuayAPIError.csrfMissing
+        let direct = caller.session == nil && services.settings.directOAuthClients.contains(form["client_id"] ?? "")
+        if !direct {
+            guard let session = caller.session,
+                  Secrets.constantTimeEquals(form["_csrf_token"] ?? request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "", session.csrfToken) else {
+                throw QuayAPIError.csrfMissing
+            }
         }
         let user = try caller.account()
         let (application, scopes, redirect) = try await services.oauth.validate(clientID: form["client_id"] ?? "", redirectURI: form["redirect_uri"],

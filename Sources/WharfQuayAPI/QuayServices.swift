@@ -71,6 +71,9 @@ public struct QuaySettings: Sendable {
     public var appTokenLifetime: TimeInterval?
     /// Portus's switches (`PORTUS_…`); its delete switches also bind the Quay API.
     public var portusRules = PortusRules()
+    /// `DIRECT_OAUTH_CLIENTID_WHITELIST`: OAuth clients a caller with Basic credentials may grant without
+    /// the consent form's CSRF token.
+    public var directOAuthClients: Set<String> = []
 
     public init(serverHostname: String, urlScheme: String, userInitialize: Bool = true, superusersFullAccess: Bool = false,
                 mailing: Bool = false, requireTeamInvite: Bool = true, appTokenLifetime: TimeInterval? = nil, portusRules: PortusRules = PortusRules()) {

@@ -97,7 +97,8 @@ struct RepositoryRoutes {
             namespaceID = namespace.id
         }
         let reads = identity.repositoryRoleCap != nil
-        let filter = RepositoryListFilter(viewerID: reads ? identity.account?.id : nil, includePublic: includePublic,
+        // A starred repository is listed while the caller may see it: public ones too, whatever its roles.
+        let filter = RepositoryListFilter(viewerID: reads ? identity.account?.id : nil, includePublic: includePublic || starred,
                                           everything: services.permissions.bypassesChecks(identity), namespaceID: namespaceID, starredOnly: starred)
         let after = Int64(PageToken.offset(call.query("next_page")))
         let rows = try await services.store.listRepositories(filter, afterID: after, limit: Self.listPage + 1)

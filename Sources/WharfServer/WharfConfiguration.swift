@@ -55,6 +55,9 @@ public struct WharfConfiguration: Sendable {
     /// `OUTBOUND_ALLOWED_HOSTS` (Wharf's own): hosts that callbacks may reach although they resolve to
     /// loopback or private addresses (by default such callbacks are refused).
     public var outboundAllowedHosts: Set<String> = []
+    /// `DIRECT_OAUTH_CLIENTID_WHITELIST`: OAuth clients a caller with Basic credentials may authorize
+    /// without the consent form's CSRF token.
+    public var directOAuthClients: Set<String> = []
     /// `REGISTRY_TITLE`: the registry's name (the Portus API's registry name until one is set).
     public var registryTitle = "Wharf"
     /// Portus's `config.yml` switches, as `PORTUS_FIRST_USER_ADMIN`, `PORTUS_DELETE_ENABLED`,
@@ -128,6 +131,9 @@ public struct WharfConfiguration: Sendable {
             case "APP_SPECIFIC_TOKEN_EXPIRATION":
                 appTokenLifetime = value is NSNull ? nil : try Self.parseDuration(try string(value, key))
             case "REGISTRY_TITLE": registryTitle = try string(value, key)
+            case "DIRECT_OAUTH_CLIENTID_WHITELIST":
+                guard let list = value as? [Any] else { throw Invalid(description: "DIRECT_OAUTH_CLIENTID_WHITELIST must be a list") }
+                directOAuthClients = Set(list.map { "\($0)" })
             case "PORTUS_FIRST_USER_ADMIN": portusRules.firstUserAdmin = try bool(value, key)
             case "PORTUS_DELETE_ENABLED": portusRules.deleteEnabled = try bool(value, key)
             case "PORTUS_DELETE_CONTRIBUTORS": portusRules.deleteContributors = try bool(value, key)

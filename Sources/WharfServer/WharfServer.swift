@@ -63,10 +63,11 @@ public struct WharfServer: Sendable {
         let sealer = try StartupError.wrap("cannot load the database secret key") {
             try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         }
-        let settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
+        var settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
                                     mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
                                     appTokenLifetime: configuration.appTokenLifetime, portusRules: configuration.portusRules)
+        settings.directOAuthClients = configuration.directOAuthClients
         let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
         let flusher = ActivityFlusher(activity: activity, audit: services.audit, store: store, interval: .seconds(5), logger: logger)
         let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import NIOCore
 import WharfIdentity
 import WharfMetadata
@@ -264,6 +265,69 @@ final class QuayOAuthTests: XCTestCase {
                     uri: "/oauth/authorizeapp", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                     body: ByteBuffer(string: FormEncoding.encode(Self.grant(clientID, session: session, scope: "repo:read"))))
                 XCTAssertEqual(grantWithoutSession.status, .unauthorized)
+            }
+        }
+    }
+
+    /// Scripts mint tokens without a browser, as with Quay's `process_auth_or_cookie`: Basic credentials
+    /// (a password or an app token) at `/oauth/authorize?format=json` get the consent data as JSON with
+    /// `csrf_token_val` and a session cookie; the grant then carries both, or neither for a client in
+    /// `DIRECT_OAUTH_CLIENTID_WHITELIST`.
+    func testBasicCredentialsAndJSONConsent() async throws {
+        try await withEachDatabase { database in
+            let clientIDs = NIOLockedValueBox<[String]>([])
+            let server = try await TestServer.make(database: database)
+            let alice = try await server.user("alice")
+            try await server.user("bob")
+            try await server.run { client in
+                let (clientID, _) = try await Self.application(server, client, admin: alice)
+                clientIDs.withLockedValue { $0.append(clientID) }
+                let query = "/oauth/authorize?response_type=code&client_id=\(clientID)&redirect_uri=\(FormEncoding.escape(Self.redirect))"
+                    + "&scope=repo:read%20org:admin&format=json"
+                let consent = try await client.execute(uri: query, method: .get, headers: Auth.bob)
+                XCTAssertEqual(consent.status, .ok, consent.text)
+                XCTAssertEqual(consent.header("Content-Type"), "application/json")
+                XCTAssertEqual((consent.json["application"] as? [String: Any])?["name"] as? String, "Deploy <Bot>")
+                XCTAssertEqual(((consent.json["application"] as? [String: Any])?["organization"] as? [String: Any])?["name"] as? String, "acme")
+                let scopes = try XCTUnwrap(consent.json["scopes"] as? [[String: Any]])
+                XCTAssertEqual(scopes.compactMap { $0["scope"] as? String }, ["repo:read", "org:admin"])
+                XCTAssertEqual(scopes.last?["dangerous"] as? Bool, true)
+                XCTAssertEqual(consent.json["has_dangerous_scopes"] as? Bool, true)
+                XCTAssertEqual(consent.json["client_id"] as? String, clientID)
+                let csrf = try XCTUnwrap(consent.json["csrf_token_val"] as? String)
+                let cookie = try XCTUnwrap(SignedInSession.cookieValue(try XCTUnwrap(consent.header("Set-Cookie"))))
+
+                func grant(_ headers: HTTPFields, csrf: String?) async throws -> TestResponse {
+                    var fields = [("client_id", clientID), ("redirect_uri", Self.redirect), ("scope", "repo:read"), ("response_type", "code")]
+                    if let csrf { fields.append(("_csrf_token", csrf)) }
+                    return try await client.execute(uri: "/oauth/authorizeapp", method: .post,
+                                                    headers: headers.adding("Content-Type", "application/x-www-form-urlencoded"),
+                                                    body: ByteBuffer(string: FormEncoding.encode(fields)))
+                }
+                let withoutCSRF = try await grant(Auth.bob, csrf: nil)
+                XCTAssertEqual(withoutCSRF.status, .forbidden, "Basic credentials alone do not skip the CSRF token: \(withoutCSRF.text)")
+                let granted = try await grant(Auth.bob.adding("Cookie", "_csrf_token=\(cookie)"), csrf: csrf)
+                XCTAssertEqual(granted.status, .found, granted.text)
+                XCTAssertTrue(granted.header("Location")?.hasPrefix(Self.redirect + "?code=") == true, granted.header("Location") ?? "")
+
+                let wrongPassword = try await client.execute(uri: query, method: .get, headers: .basic("bob", "not-the-password"))
+                XCTAssertEqual(wrongPassword.status, .unauthorized)
+                let oauthToken = try await server.token(for: alice)
+                let viaToken = try await client.execute(uri: query, method: .get, headers: .basic("$oauthtoken", oauthToken))
+                XCTAssertEqual(viaToken.status, .unauthorized, "an OAuth token cannot mint wider ones")
+            }
+
+            let whitelisted = clientIDs.withLockedValue { $0 }
+            let direct = try await TestServer.make(database: database, dataDirectory: server.configuration.dataDirectory) {
+                $0.directOAuthClients = Set(whitelisted)
+            }
+            try await direct.run { client in
+                let grant = [("client_id", whitelisted[0]), ("redirect_uri", Self.redirect), ("scope", "repo:read"), ("response_type", "token")]
+                let granted = try await client.execute(uri: "/oauth/authorizeapp", method: .post,
+                                                       headers: Auth.bob.adding("Content-Type", "application/x-www-form-urlencoded"),
+                                                       body: ByteBuffer(string: FormEncoding.encode(grant)))
+                XCTAssertEqual(granted.status, .found, granted.text)
+                XCTAssertTrue(granted.header("Location")?.contains("#access_token=") == true, granted.header("Location") ?? "")
             }
         }
     }
