@@ -45,8 +45,9 @@ let package = Package(
             .product(name: "PostgresKit", package: "postgres-kit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "WharfIdentity", dependencies: [
-            "WharfOCI", "WharfMetadata",
+        .target(name: "WharfDomain", dependencies: [
+            "WharfOCI", "WharfMetadata", "WharfStorage", "WharfFaults",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -55,25 +56,25 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "WharfHTTP", dependencies: [
-            "WharfIdentity", "WharfFaults", "WharfStorage",
+            "WharfDomain", "WharfFaults", "WharfStorage",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "WharfRegistry", dependencies: [
-            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfDomain", "WharfHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "WharfQuayAPI", dependencies: [
-            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfDomain", "WharfHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "WharfPortusAPI", dependencies: [
-            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfDomain", "WharfHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .target(name: "WharfServer", dependencies: [
-            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfIdentity", "WharfHTTP", "WharfRegistry", "WharfQuayAPI", "WharfPortusAPI",
+            "WharfOCI", "WharfStorage", "WharfMetadata", "WharfDomain", "WharfHTTP", "WharfRegistry", "WharfQuayAPI", "WharfPortusAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -84,13 +85,18 @@ let package = Package(
             "WharfServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(name: "WharfTestSupport", dependencies: [
+            "WharfMetadata", "WharfStorage", "WharfOCI",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SQLKit", package: "sql-kit"),
+        ], path: "Tests/WharfTestSupport"),
         .testTarget(name: "WharfOCITests", dependencies: ["WharfOCI"]),
-        .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage"]),
-        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata", "WharfFaults", .product(name: "SQLKit", package: "sql-kit")]),
-        .testTarget(name: "WharfIdentityTests", dependencies: ["WharfIdentity"]),
-        .testTarget(name: "WharfPortusAPITests", dependencies: ["WharfPortusAPI", "WharfHTTP"]),
+        .testTarget(name: "WharfStorageTests", dependencies: ["WharfStorage", "WharfTestSupport"]),
+        .testTarget(name: "WharfMetadataTests", dependencies: ["WharfMetadata", "WharfFaults", "WharfTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
+        .testTarget(name: "WharfDomainTests", dependencies: ["WharfDomain", "WharfTestSupport"]),
+        .testTarget(name: "WharfPortusAPITests", dependencies: ["WharfPortusAPI", "WharfHTTP", "WharfTestSupport"]),
         .testTarget(name: "WharfServerTests", dependencies: [
-            "WharfServer",
+            "WharfServer", "WharfTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOHTTP1
 import WharfFaults
-import WharfIdentity
+import WharfDomain
 
 /// Failures every API answers alike, differing only in their error format: a service being out (503 with
 /// `Retry-After`) or full (507), a request that breaks HTTP or carries text that cannot be stored (400), a

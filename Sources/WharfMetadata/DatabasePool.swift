@@ -140,7 +140,9 @@ public final class DatabasePool: Sendable {
                 afterCommit.withLockedValue { $0 }()
                 return result
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                // In a task of its own, so that a cancelled caller still leaves the connection out of the transaction.
+                let connection = UncheckedBox(db)
+                await Task { try? await connection.value.raw("ROLLBACK").run() }.value
                 throw error
             }
         }

@@ -200,9 +200,11 @@ public struct NewLogEntry: Sendable {
     public let metadataJson: String
     /// When it happened (ms since the epoch); nil: when it is written.
     public let datetimeMs: Int64?
+    /// The outbox event the entry records, if it came from one (an event is logged once).
+    public let eventId: Int64?
 
     public init(kind: String, accountId: Int64?, performerId: Int64?, repositoryId: Int64?, ip: String?, metadataJson: String,
-                datetimeMs: Int64? = nil) {
+                datetimeMs: Int64? = nil, eventId: Int64? = nil) {
         self.kind = kind
         self.accountId = accountId
         self.performerId = performerId
@@ -210,12 +212,7 @@ public struct NewLogEntry: Sendable {
         self.ip = ip
         self.metadataJson = metadataJson
         self.datetimeMs = datetimeMs
-    }
-
-    /// The same entry, performed by the account `performerId`.
-    public func performed(by performerId: Int64?) -> NewLogEntry {
-        NewLogEntry(kind: kind, accountId: accountId, performerId: performerId, repositoryId: repositoryId, ip: ip,
-                    metadataJson: metadataJson, datetimeMs: datetimeMs)
+        self.eventId = eventId
     }
 }
 

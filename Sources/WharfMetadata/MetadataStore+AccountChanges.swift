@@ -22,17 +22,17 @@ public struct AccountChange: Sendable {
     }
 }
 
-extension MetadataStore {
+extension StoreTransaction {
     /// Applies `change` to account `id` in one transaction and returns the account as it is now (nil when
     /// it does not exist). A new name renames the account's robots with it; a taken name is a `conflict`.
     public func changeAccount(id: Int64, _ change: AccountChange) async throws -> AccountRecord? {
         try await pool.transaction { db in
-            guard let current = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE id = \(bind: id)")
+            guard let current = try await db.raw("SELECT \(MetadataStore.accountColumns) FROM account WHERE id = \(bind: id)")
                 .first(decoding: AccountRecord.self, with: decoder) else { return nil }
             if let name = change.username, name != current.username {
                 try await rename(id: id, from: current.username, to: name, conflict: "has already been taken", db: db)
             }
-            var sets: [SQLQueryString] = ["updated_ms = \(bind: Self.nowMs())"]
+            var sets: [SQLQueryString] = ["updated_ms = \(bind: MetadataStore.nowMs())"]
             if let email = change.email { sets.append("email = \(bind: email)") }
             if let hash = change.passwordHash { sets.append("password_hash = \(bind: hash)") }
             if let name = change.displayName { sets.append("display_name = \(bind: name)") }
@@ -41,7 +41,7 @@ extension MetadataStore {
             if let visibility = change.namespaceVisibility { sets.append("namespace_visibility = \(bind: visibility.rawValue)") }
             if change.changesOwnerTeam { sets.append("owner_team_id = \(bind: change.ownerTeamID)") }
             return try await db.raw("""
-                UPDATE account SET \(sets.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING \(Self.accountColumns)
+                UPDATE account SET \(sets.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING \(MetadataStore.accountColumns)
                 """).first(decoding: AccountRecord.self, with: decoder)
         }
     }
@@ -62,7 +62,7 @@ extension MetadataStore {
             let account = try await insertAccount(db, username: username, email: email, passwordHash: passwordHash)
             return try await db.raw("""
                 UPDATE account SET display_name = \(bind: displayName), bot = \(bind: bot), superuser = \(bind: superuser)
-                WHERE id = \(bind: account.id) RETURNING \(Self.accountColumns)
+                WHERE id = \(bind: account.id) RETURNING \(MetadataStore.accountColumns)
                 """).first(decoding: AccountRecord.self, with: decoder)!
         }
     }
@@ -70,7 +70,7 @@ extension MetadataStore {
     /// Notes a sign-in: the previous one becomes the last, this one the current.
     public func recordSignIn(accountID: Int64) async throws {
         try await run("""
-            UPDATE account SET last_sign_in_ms = COALESCE(current_sign_in_ms, \(bind: Self.nowMs())), current_sign_in_ms = \(bind: Self.nowMs())
+            UPDATE account SET last_sign_in_ms = COALESCE(current_sign_in_ms, \(bind: MetadataStore.nowMs())), current_sign_in_ms = \(bind: MetadataStore.nowMs())
             WHERE id = \(bind: accountID)
             """)
     }

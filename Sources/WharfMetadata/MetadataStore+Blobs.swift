@@ -6,16 +6,61 @@ extension MetadataStore {
     static func linkAlive(_ now: Int64) -> SQLQueryString {
         "(rb.expires_ms IS NULL OR rb.expires_ms > \(bind: now))"
     }
+}
 
+extension MetadataReading {
     /// The blob `digest` if the repository serves it: referenced by one of its manifests, or uploaded (or
     /// mounted) into it and not yet expired — unless it was deleted from the repository since.
     public func linkedBlob(repositoryID: Int64, digest: String) async throws -> BlobRecord? {
         try await first("""
             SELECT b.id, b.digest, b.size FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
-            WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: repositoryID) AND \(Self.linkAlive(Self.nowMs()))
+            WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: repositoryID) AND \(MetadataStore.linkAlive(MetadataStore.nowMs()))
             """, as: BlobRecord.self)
     }
 
+    public func upload(uuid: String, repositoryID: Int64) async throws -> UploadRecord? {
+        try await first("""
+            SELECT uuid, repository_id, byte_count, created_ms, updated_ms, committed_digest FROM blob_upload
+            WHERE uuid = \(bind: uuid) AND repository_id = \(bind: repositoryID)
+            """, as: UploadRecord.self)
+    }
+
+    /// Which of `ids` are upload sessions.
+    public func existingUploads(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        var found = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let batch = ids[start..<min(start + 500, ids.count)]
+            let list = SQLList(batch.map { SQLBind($0) })
+            found.formUnion(try await all("SELECT uuid FROM blob_upload WHERE uuid IN (\(list))", as: ExistingUploadsRow.self).map(\.uuid))
+        }
+        return found
+    }
+
+    /// Which of `digests` the metadata records: as a blob, or as the verified digest of an upload whose
+    /// completion is under way (its bytes may already be in storage).
+    public func recordedBlobs(_ digests: [String]) async throws -> Set<String> {
+        guard !digests.isEmpty else { return [] }
+        var found = Set<String>()
+        for start in stride(from: 0, to: digests.count, by: 500) {
+            let list = SQLList(digests[start..<min(start + 500, digests.count)].map { SQLBind($0) })
+            found.formUnion(try await all("""
+                SELECT digest FROM blob WHERE digest IN (\(list))
+                UNION SELECT committed_digest AS digest FROM blob_upload WHERE committed_digest IN (\(list))
+                """, as: RecordedBlobsRow.self).map(\.digest))
+        }
+        return found
+    }
+
+    /// Upload sessions not touched since `beforeMs`.
+    public func staleUploads(beforeMs: Int64, limit: Int) async throws -> [String] {
+        return try await all("""
+            SELECT uuid FROM blob_upload WHERE updated_ms < \(bind: beforeMs) ORDER BY updated_ms LIMIT \(bind: limit)
+            """, as: StaleUploadsRow.self).map(\.uuid)
+    }
+}
+
+extension StoreTransaction {
     /// Records that `digest` (now in storage) was uploaded or mounted into a repository; the link keeps the
     /// blob reachable there until `expiresMs` unless a manifest references it first.
     public func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64) async throws {
@@ -24,9 +69,9 @@ extension MetadataStore {
         }
     }
 
-    private func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64, db: any SQLDatabase) async throws {
+    fileprivate func linkUploadedBlob(repositoryID: Int64, digest: String, size: Int64, expiresMs: Int64, db: any SQLDatabase) async throws {
         try await db.raw("""
-            INSERT INTO blob (digest, size, created_ms) VALUES (\(bind: digest), \(bind: size), \(bind: Self.nowMs()))
+            INSERT INTO blob (digest, size, created_ms) VALUES (\(bind: digest), \(bind: size), \(bind: MetadataStore.nowMs()))
             ON CONFLICT (digest) DO NOTHING
             """).run()
         let blob = try await db.raw("SELECT id FROM blob WHERE digest = \(bind: digest)").first(decoding: IDRow.self, with: decoder)!
@@ -43,7 +88,7 @@ extension MetadataStore {
     public func markUploadCommitted(uuid: String, byteCount: Int64, digest: String) async throws -> Bool {
         try await pool.transaction { db in
             try await db.raw("""
-                UPDATE blob_upload SET committed_digest = \(bind: digest), updated_ms = \(bind: Self.nowMs())
+                UPDATE blob_upload SET committed_digest = \(bind: digest), updated_ms = \(bind: MetadataStore.nowMs())
                 WHERE uuid = \(bind: uuid) AND byte_count = \(bind: byteCount) RETURNING uuid
                 """).first() != nil
         }
@@ -61,25 +106,18 @@ extension MetadataStore {
     // MARK: Upload sessions
 
     public func createUpload(uuid: String, repositoryID: Int64) async throws {
-        let now = Self.nowMs()
+        let now = MetadataStore.nowMs()
         try await run("""
             INSERT INTO blob_upload (uuid, repository_id, byte_count, created_ms, updated_ms)
             VALUES (\(bind: uuid), \(bind: repositoryID), 0, \(bind: now), \(bind: now))
             """)
     }
 
-    public func upload(uuid: String, repositoryID: Int64) async throws -> UploadRecord? {
-        try await first("""
-            SELECT uuid, repository_id, byte_count, created_ms, updated_ms, committed_digest FROM blob_upload
-            WHERE uuid = \(bind: uuid) AND repository_id = \(bind: repositoryID)
-            """, as: UploadRecord.self)
-    }
-
     /// Records the new size of an upload, only if it still had `expected` bytes (so racing appends fail).
     public func advanceUpload(uuid: String, from expected: Int64, to byteCount: Int64) async throws -> Bool {
         try await pool.transaction { db in
             let rows = try await db.raw("""
-                UPDATE blob_upload SET byte_count = \(bind: byteCount), updated_ms = \(bind: Self.nowMs())
+                UPDATE blob_upload SET byte_count = \(bind: byteCount), updated_ms = \(bind: MetadataStore.nowMs())
                 WHERE uuid = \(bind: uuid) AND byte_count = \(bind: expected) RETURNING uuid
                 """).all()
             return !rows.isEmpty
@@ -89,55 +127,24 @@ extension MetadataStore {
     public func deleteUpload(uuid: String) async throws {
         try await run("DELETE FROM blob_upload WHERE uuid = \(bind: uuid)")
     }
-
-    /// Which of `ids` are upload sessions.
-    public func existingUploads(_ ids: [String]) async throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
-        struct Row: Decodable { let uuid: String }
-        var found = Set<String>()
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let batch = ids[start..<min(start + 500, ids.count)]
-            let list = SQLList(batch.map { SQLBind($0) })
-            found.formUnion(try await all("SELECT uuid FROM blob_upload WHERE uuid IN (\(list))", as: Row.self).map(\.uuid))
-        }
-        return found
-    }
-
-    /// Which of `digests` the metadata records: as a blob, or as the verified digest of an upload whose
-    /// completion is under way (its bytes may already be in storage).
-    public func recordedBlobs(_ digests: [String]) async throws -> Set<String> {
-        guard !digests.isEmpty else { return [] }
-        struct Row: Decodable { let digest: String }
-        var found = Set<String>()
-        for start in stride(from: 0, to: digests.count, by: 500) {
-            let list = SQLList(digests[start..<min(start + 500, digests.count)].map { SQLBind($0) })
-            found.formUnion(try await all("""
-                SELECT digest FROM blob WHERE digest IN (\(list))
-                UNION SELECT committed_digest AS digest FROM blob_upload WHERE committed_digest IN (\(list))
-                """, as: Row.self).map(\.digest))
-        }
-        return found
-    }
-
-    /// Upload sessions not touched since `beforeMs`.
-    public func staleUploads(beforeMs: Int64, limit: Int) async throws -> [String] {
-        struct Row: Decodable { let uuid: String }
-        return try await all("""
-            SELECT uuid FROM blob_upload WHERE updated_ms < \(bind: beforeMs) ORDER BY updated_ms LIMIT \(bind: limit)
-            """, as: Row.self).map(\.uuid)
-    }
 }
 
-extension MetadataStore {
+extension StoreTransaction {
     /// Removes `digest` from a repository, whatever linked it there (an upload, a mount or a manifest);
     /// false when the repository did not serve it. The bytes stay for garbage collection to decide.
     public func unlinkBlob(repositoryID: Int64, digest: String) async throws -> Bool {
         try await pool.transaction { db in
             try await db.raw("""
                 DELETE FROM repository_blob WHERE repository_id = \(bind: repositoryID)
-                AND blob_id = (SELECT id FROM blob WHERE digest = \(bind: digest)) AND (expires_ms IS NULL OR expires_ms > \(bind: Self.nowMs()))
+                AND blob_id = (SELECT id FROM blob WHERE digest = \(bind: digest)) AND (expires_ms IS NULL OR expires_ms > \(bind: MetadataStore.nowMs()))
                 RETURNING blob_id
                 """).first() != nil
         }
     }
 }
+
+private struct ExistingUploadsRow: Decodable { let uuid: String }
+
+private struct RecordedBlobsRow: Decodable { let digest: String }
+
+private struct StaleUploadsRow: Decodable { let uuid: String }

@@ -20,12 +20,14 @@ public struct LabelRecord: Sendable, Equatable, Decodable {
 
 extension MetadataStore {
     static let labelColumns: SQLQueryString = "l.uuid, l.label_key, l.label_value, l.media_type, l.source_type"
+}
 
+extension MetadataReading {
     /// The manifest's labels, those whose key starts with `keyPrefix` when given, oldest first.
     public func labels(manifestID: Int64, keyPrefix: String?) async throws -> [LabelRecord] {
-        let filter: SQLQueryString = keyPrefix.map { "AND l.label_key LIKE \(bind: Self.escapeLike($0) + "%") ESCAPE '\\'" } ?? ""
+        let filter: SQLQueryString = keyPrefix.map { "AND l.label_key LIKE \(bind: MetadataStore.escapeLike($0) + "%") ESCAPE '\\'" } ?? ""
         return try await all("""
-            SELECT \(Self.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+            SELECT \(MetadataStore.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
             WHERE ml.manifest_id = \(bind: manifestID) \(filter) ORDER BY l.id
             """, as: LabelRecord.self)
     }
@@ -33,18 +35,9 @@ extension MetadataStore {
     /// One label of the manifest.
     public func label(manifestID: Int64, uuid: String) async throws -> LabelRecord? {
         try await first("""
-            SELECT \(Self.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+            SELECT \(MetadataStore.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
             WHERE ml.manifest_id = \(bind: manifestID) AND l.uuid = \(bind: uuid)
             """, as: LabelRecord.self)
-    }
-
-    /// Adds a label to the manifest.
-    public func addLabel(manifestID: Int64, repositoryID: Int64, key: String, value: String, mediaType: String,
-                         sourceType: String) async throws -> LabelRecord {
-        try await pool.transaction { db in
-            try await insertLabel(manifestID: manifestID, repositoryID: repositoryID, key: key, value: value,
-                                  mediaType: mediaType, sourceType: sourceType, db: db)
-        }
     }
 
     func insertLabel(manifestID: Int64, repositoryID: Int64, key: String, value: String, mediaType: String,
@@ -59,12 +52,23 @@ extension MetadataStore {
             """).run()
         return LabelRecord(uuid: uuid, key: key, value: value, mediaType: mediaType, sourceType: sourceType)
     }
+}
+
+extension StoreTransaction {
+    /// Adds a label to the manifest.
+    public func addLabel(manifestID: Int64, repositoryID: Int64, key: String, value: String, mediaType: String,
+                         sourceType: String) async throws -> LabelRecord {
+        try await pool.transaction { db in
+            try await insertLabel(manifestID: manifestID, repositoryID: repositoryID, key: key, value: value,
+                                  mediaType: mediaType, sourceType: sourceType, db: db)
+        }
+    }
 
     /// Deletes a label of the manifest; the deleted label, nil when there was none.
     public func deleteLabel(manifestID: Int64, uuid: String) async throws -> LabelRecord? {
         try await pool.transaction { db in
             guard let found = try await db.raw("""
-                SELECT l.id, \(Self.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+                SELECT l.id, \(MetadataStore.labelColumns) FROM manifest_label ml JOIN label l ON l.id = ml.label_id
                 WHERE ml.manifest_id = \(bind: manifestID) AND l.uuid = \(bind: uuid)
                 """).first() else { return nil }
             let id = try found.decode(column: "id", as: Int64.self)

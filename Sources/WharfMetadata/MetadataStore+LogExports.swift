@@ -55,10 +55,29 @@ public struct NewLogExport: Sendable {
 }
 
 extension MetadataStore {
-    private static let logExportColumns: SQLQueryString = """
+    fileprivate static let logExportColumns: SQLQueryString = """
         id, uuid, file_key, account_id, repository_id, start_ms, end_ms, callback_url, callback_email, status, claimed_ms, created_ms
         """
+}
 
+extension MetadataReading {
+    /// The document of a finished export, by its file name (`<uuid>-<file_key>`).
+    public func exportedLogs(fileName: String) async throws -> String? {
+        guard fileName.count > 37 else { return nil }
+        let uuid = String(fileName.prefix(36))
+        let key = String(fileName.dropFirst(37))
+        return try await first("""
+            SELECT content FROM log_export WHERE uuid = \(bind: uuid) AND file_key = \(bind: key) AND status = 'success'
+            """, as: ExportedLogsRow.self)?.content
+    }
+
+    /// The export `uuid`, whatever its state.
+    public func logExport(uuid: String) async throws -> LogExportRecord? {
+        try await first("SELECT \(MetadataStore.logExportColumns) FROM log_export WHERE uuid = \(bind: uuid)", as: LogExportRecord.self)
+    }
+}
+
+extension StoreTransaction {
     /// Queues an export; any node's export worker picks it up.
     public func queueLogExport(_ export: NewLogExport) async throws -> LogExportRecord {
         let uuid = UUID().uuidString.lowercased()
@@ -66,21 +85,26 @@ extension MetadataStore {
         try await run("""
             INSERT INTO log_export (uuid, file_key, account_id, repository_id, start_ms, end_ms, callback_url, callback_email, status, created_ms)
             VALUES (\(bind: uuid), \(bind: key), \(bind: export.accountId), \(bind: export.repositoryId), \(bind: export.startMs),
-                    \(bind: export.endMs), \(bind: export.callbackURL), \(bind: export.callbackEmail), 'queued', \(bind: Self.nowMs()))
+                    \(bind: export.endMs), \(bind: export.callbackURL), \(bind: export.callbackEmail), 'queued', \(bind: MetadataStore.nowMs()))
             """)
-        guard let record = try await first("SELECT \(Self.logExportColumns) FROM log_export WHERE uuid = \(bind: uuid)", as: LogExportRecord.self) else {
+        guard let record = try await first("SELECT \(MetadataStore.logExportColumns) FROM log_export WHERE uuid = \(bind: uuid)", as: LogExportRecord.self) else {
             throw MetadataError.notFound("log export \(uuid)")
         }
         return record
     }
 
+    /// Records an export's outcome and, when it succeeded, the exported document.
+    public func finishLogExport(id: Int64, status: String, content: String?) async throws {
+        try await run("UPDATE log_export SET status = \(bind: status), content = \(bind: content) WHERE id = \(bind: id)")
+    }
+
     /// Takes the oldest queued export (or one whose worker went silent for `staleAfterMs`) for this node;
     /// nil when there is none. Two nodes never take the same export.
     public func claimLogExport(staleAfterMs: Int64) async throws -> LogExportRecord? {
-        let now = Self.nowMs()
+        let now = MetadataStore.nowMs()
         let claimable: SQLQueryString = "(status = 'queued' OR (status = 'running' AND claimed_ms < \(bind: now - staleAfterMs)))"
         guard let candidate = try await first("""
-            SELECT \(Self.logExportColumns) FROM log_export WHERE \(claimable) ORDER BY created_ms, id LIMIT 1
+            SELECT \(MetadataStore.logExportColumns) FROM log_export WHERE \(claimable) ORDER BY created_ms, id LIMIT 1
             """, as: LogExportRecord.self) else { return nil }
         let claimed = try await pool.withDatabase { db in
             try await db.raw("""
@@ -90,25 +114,6 @@ extension MetadataStore {
         }
         return claimed == nil ? nil : candidate
     }
-
-    /// Records an export's outcome and, when it succeeded, the exported document.
-    public func finishLogExport(id: Int64, status: String, content: String?) async throws {
-        try await run("UPDATE log_export SET status = \(bind: status), content = \(bind: content) WHERE id = \(bind: id)")
-    }
-
-    /// The document of a finished export, by its file name (`<uuid>-<file_key>`).
-    public func exportedLogs(fileName: String) async throws -> String? {
-        struct Row: Decodable { let content: String? }
-        guard fileName.count > 37 else { return nil }
-        let uuid = String(fileName.prefix(36))
-        let key = String(fileName.dropFirst(37))
-        return try await first("""
-            SELECT content FROM log_export WHERE uuid = \(bind: uuid) AND file_key = \(bind: key) AND status = 'success'
-            """, as: Row.self)?.content
-    }
-
-    /// The export `uuid`, whatever its state.
-    public func logExport(uuid: String) async throws -> LogExportRecord? {
-        try await first("SELECT \(Self.logExportColumns) FROM log_export WHERE uuid = \(bind: uuid)", as: LogExportRecord.self)
-    }
 }
+
+private struct ExportedLogsRow: Decodable { let content: String? }

@@ -77,26 +77,7 @@ public struct LogCount: Sendable, Equatable, Decodable {
     public let count: Int64
 }
 
-extension MetadataStore {
-    /// Appends an entry to the audit log.
-    public func record(_ entry: NewLogEntry) async throws {
-        try await record([entry])
-    }
-
-    /// Appends entries to the audit log in one transaction.
-    public func record(_ entries: [NewLogEntry]) async throws {
-        guard !entries.isEmpty else { return }
-        try await pool.transaction { db in
-            for entry in entries {
-                try await db.raw("""
-                    INSERT INTO log_entry (kind, account_id, performer_id, repository_id, datetime_ms, ip, metadata_json)
-                    VALUES (\(bind: entry.kind), \(bind: entry.accountId), \(bind: entry.performerId), \(bind: entry.repositoryId),
-                            \(bind: entry.datetimeMs ?? Self.nowMs()), \(bind: entry.ip), \(bind: entry.metadataJson))
-                    """).run()
-            }
-        }
-    }
-
+extension MetadataReading {
     /// The newest entries recorded for a namespace, newest first.
     public func logEntries(accountID: Int64, limit: Int) async throws -> [LogEntryRecord] {
         try await all("""
@@ -106,7 +87,7 @@ extension MetadataStore {
     }
 
     /// `WHERE` conditions selecting the entries of `query`.
-    private func conditions(_ query: LogQuery) -> SQLQueryString {
+    fileprivate func conditions(_ query: LogQuery) -> SQLQueryString {
         var sql: SQLQueryString = "l.datetime_ms >= \(bind: query.startMs) AND l.datetime_ms < \(bind: query.endMs)"
         switch query.scope {
         case .namespace(let id): sql = sql + " AND l.account_id = \(bind: id)"
@@ -141,5 +122,24 @@ extension MetadataStore {
             SELECT l.kind, l.datetime_ms / 86400000 AS day, COUNT(*) AS count FROM log_entry l
             WHERE \(conditions(query)) GROUP BY l.kind, l.datetime_ms / 86400000 ORDER BY day, l.kind
             """, as: LogCount.self)
+    }
+}
+
+extension StoreTransaction {
+    /// Appends entries to the audit log; an entry of an event already logged is skipped.
+    public func record(_ entries: [NewLogEntry]) async throws {
+        let now = MetadataStore.nowMs()
+        for start in stride(from: 0, to: entries.count, by: 100) {
+            let rows = SQLList(entries[start..<min(start + 100, entries.count)].map { entry in
+                SQLQueryString("""
+                    (\(bind: entry.kind), \(bind: entry.accountId), \(bind: entry.performerId), \(bind: entry.repositoryId),
+                     \(bind: entry.datetimeMs ?? now), \(bind: entry.ip), \(bind: entry.metadataJson), \(bind: entry.eventId))
+                    """)
+            })
+            try await db.raw("""
+                INSERT INTO log_entry (kind, account_id, performer_id, repository_id, datetime_ms, ip, metadata_json, event_id)
+                VALUES \(rows) ON CONFLICT DO NOTHING
+                """).run()
+        }
     }
 }

@@ -9,7 +9,9 @@ extension MetadataStore {
     static func alive(_ now: Int64) -> SQLQueryString {
         "(t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: now))"
     }
+}
 
+extension MetadataReading {
     /// Whether the tag name has history rows (it was deleted or has expired).
     public func tagHasHistory(repositoryID: Int64, tag: String) async throws -> Bool {
         try await first("SELECT id FROM tag WHERE repository_id = \(bind: repositoryID) AND name = \(bind: tag) AND hidden = FALSE LIMIT 1",
@@ -19,63 +21,25 @@ extension MetadataStore {
     /// A manifest by digest, if reachable: referenced by an alive tag (hidden ones included) or a child of
     /// a manifest that is.
     public func reachableManifest(repositoryID: Int64, digest: String) async throws -> ManifestRecord? {
-        let now = Self.nowMs()
+        let now = MetadataStore.nowMs()
         return try await first("""
-            SELECT \(Self.manifestColumns) FROM manifest m
+            SELECT \(MetadataStore.manifestColumns) FROM manifest m
             WHERE m.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest) AND (
-                EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(Self.alive(now)))
+                EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(MetadataStore.alive(now)))
                 OR EXISTS (SELECT 1 FROM manifest_child c JOIN tag t ON t.manifest_id = c.manifest_id
-                           WHERE c.child_manifest_id = m.id AND \(Self.alive(now))))
+                           WHERE c.child_manifest_id = m.id AND \(MetadataStore.alive(now))))
             """, as: ManifestRecord.self)
-    }
-
-    /// Stores a manifest (or reuses the stored copy) and points `target` at it, in one transaction; a tag
-    /// records `pusherID` as who pushed it. Throws `ManifestStoreError` when a referenced blob or child
-    /// manifest is not in the repository.
-    public func putManifest(_ manifest: NewManifest, target: ManifestTarget, pusherID: Int64? = nil) async throws -> ManifestRecord {
-        try await pool.transaction { db in
-            let now = Self.nowMs()
-            if pool.engine == .postgres {
-                try await db.raw("SELECT id FROM repository WHERE id = \(bind: manifest.repositoryId) FOR UPDATE").run()
-            }
-            let (blobIDs, childIDs) = try await references(of: manifest, now: now, db: db)
-            var record = try await db.raw("""
-                SELECT \(Self.manifestColumns) FROM manifest m WHERE m.repository_id = \(bind: manifest.repositoryId) AND m.digest = \(bind: manifest.digest)
-                """).first(decoding: ManifestRecord.self, with: decoder)
-            if record == nil {
-                record = try await insertManifest(manifest, blobIDs: blobIDs, childIDs: childIDs, now: now, db: db)
-            }
-            for blobID in blobIDs {
-                try await db.raw("""
-                    INSERT INTO repository_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: manifest.repositoryId), \(bind: blobID), NULL)
-                    ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = NULL
-                    """).run()
-            }
-            let stored = record!
-            switch target {
-            case .tag(let name):
-                try await retargetTag(repositoryID: manifest.repositoryId, name: name, manifestID: stored.id, now: now, pusherID: pusherID, db: db)
-            case .hidden(let expiresMs):
-                try await db.raw("""
-                    INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
-                    VALUES (\(bind: manifest.repositoryId), \(bind: "$temp-" + UUID().uuidString.lowercased()), \(bind: stored.id),
-                            \(bind: now), \(bind: expiresMs), TRUE)
-                    """).run()
-            }
-            try await noteTagChange(repositoryID: manifest.repositoryId, modifiedAt: now, db: db)
-            return stored
-        }
     }
 
     /// The ids of the blobs and child manifests `manifest` references, each of which the repository must
     /// serve; `ManifestStoreError` names those it does not.
-    private func references(of manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> (blobs: [Int64], children: [Int64]) {
+    fileprivate func references(of manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> (blobs: [Int64], children: [Int64]) {
         var blobIDs: [Int64] = []
         var missingBlobs: [String] = []
         for digest in Set(manifest.blobDigests).sorted() {
             let blob = try await db.raw("""
                 SELECT b.id FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
-                WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: manifest.repositoryId) AND \(Self.linkAlive(now))
+                WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: manifest.repositoryId) AND \(MetadataStore.linkAlive(now))
                 """).first(decoding: IDRow.self, with: decoder)
             if let blob { blobIDs.append(blob.id) } else { missingBlobs.append(digest) }
         }
@@ -92,7 +56,7 @@ extension MetadataStore {
         return (blobIDs, childIDs)
     }
 
-    private func insertManifest(_ manifest: NewManifest, blobIDs: [Int64], childIDs: [Int64], now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
+    fileprivate func insertManifest(_ manifest: NewManifest, blobIDs: [Int64], childIDs: [Int64], now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
         let record = try await db.raw("""
             INSERT INTO manifest (repository_id, digest, media_type, manifest_bytes, size, config_media_type, artifact_type,
                                   subject_digest, annotations_json, layers_size, created_ms)
@@ -126,7 +90,7 @@ extension MetadataStore {
                      pusherID: Int64?, db: any SQLDatabase) async throws {
         let current = try await db.raw("""
             SELECT t.id, t.manifest_id FROM tag t
-            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
+            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
             """).first()
         if !reversion, let current, try current.decode(column: "manifest_id", as: Int64?.self) == manifestID {
             return
@@ -140,22 +104,93 @@ extension MetadataStore {
     }
 
     /// Ends every alive row of tag `name`, each at a distinct instant so that history rows stay unique.
-    private func endTagRows(repositoryID: Int64, name: String, now: Int64, db: any SQLDatabase) async throws {
+    fileprivate func endTagRows(repositoryID: Int64, name: String, now: Int64, db: any SQLDatabase) async throws {
         let rows = try await db.raw("""
-            SELECT t.id FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND \(Self.alive(now))
+            SELECT t.id FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND \(MetadataStore.alive(now))
             """).all(decoding: IDRow.self, with: decoder)
         for row in rows {
             try await db.raw("UPDATE tag SET lifetime_end_ms = \(bind: now) WHERE id = \(bind: row.id)").run()
         }
     }
 
+    /// Names of the visible, alive tags after `last`, in name order.
+    public func tagNames(repositoryID: Int64, after last: String?, limit: Int) async throws -> [String] {
+        return try await all("""
+            SELECT t.name FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE
+            AND \(MetadataStore.alive(MetadataStore.nowMs())) AND t.name > \(bind: last ?? "") ORDER BY t.name LIMIT \(bind: limit)
+            """, as: TagNamesRow.self).map(\.name)
+    }
+
+    /// Names of the visible, alive tags pointing at the manifest `digest`, in name order.
+    public func tagNames(repositoryID: Int64, pointingAt digest: String) async throws -> [String] {
+        try await all("""
+            SELECT t.name FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest) AND t.hidden = FALSE
+            AND \(MetadataStore.alive(MetadataStore.nowMs())) ORDER BY t.name
+            """, as: TagNamesRow.self).map(\.name)
+    }
+
+    /// Reachable manifests of the repository whose `subject` is `digest`, optionally of one artifact type.
+    public func referrers(repositoryID: Int64, subject digest: String, artifactType: String?) async throws -> [ManifestRecord] {
+        let now = MetadataStore.nowMs()
+        let filter: SQLQueryString = artifactType.map { "AND m.artifact_type = \(bind: $0)" } ?? ""
+        return try await all("""
+            SELECT \(MetadataStore.manifestColumns) FROM manifest m
+            WHERE m.repository_id = \(bind: repositoryID) AND m.subject_digest = \(bind: digest) \(filter)
+            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(MetadataStore.alive(now)))
+            ORDER BY m.digest
+            """, as: ManifestRecord.self)
+    }
+}
+
+extension StoreTransaction {
+    /// Stores a manifest (or reuses the stored copy) and links the blobs it references into its repository
+    /// for good. Throws `ManifestStoreError` when a referenced blob or child manifest is not in the
+    /// repository. Nothing points at the manifest yet: a tag (`moveTag`) or a hidden tag (`addHiddenTag`) must.
+    public func storeManifest(_ manifest: NewManifest) async throws -> ManifestRecord {
+        try await pool.transaction { db in
+            let now = MetadataStore.nowMs()
+            if pool.engine == .postgres {
+                try await db.raw("SELECT id FROM repository WHERE id = \(bind: manifest.repositoryId) FOR UPDATE").run()
+            }
+            let (blobIDs, childIDs) = try await references(of: manifest, now: now, db: db)
+            var record = try await db.raw("""
+                SELECT \(MetadataStore.manifestColumns) FROM manifest m WHERE m.repository_id = \(bind: manifest.repositoryId) AND m.digest = \(bind: manifest.digest)
+                """).first(decoding: ManifestRecord.self, with: decoder)
+            if record == nil {
+                record = try await insertManifest(manifest, blobIDs: blobIDs, childIDs: childIDs, now: now, db: db)
+            }
+            for blobID in blobIDs {
+                try await db.raw("""
+                    INSERT INTO repository_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: manifest.repositoryId), \(bind: blobID), NULL)
+                    ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = NULL
+                    """).run()
+            }
+            return record!
+        }
+    }
+
+    /// Keeps `manifestID` reachable without a visible tag (a push by digest) until `expiresMs`, or for as
+    /// long as a tag could (nil: a manifest with a subject stays while its subject's referrers are listed).
+    public func addHiddenTag(repositoryID: Int64, manifestID: Int64, expiresMs: Int64?) async throws {
+        try await pool.transaction { db in
+            let now = MetadataStore.nowMs()
+            try await db.raw("""
+                INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden)
+                VALUES (\(bind: repositoryID), \(bind: "$temp-" + UUID().uuidString.lowercased()), \(bind: manifestID),
+                        \(bind: now), \(bind: expiresMs), TRUE)
+                """).run()
+            try await noteTagChange(repositoryID: repositoryID, modifiedAt: now, db: db)
+        }
+    }
+
     /// Ends tag `name` (it stays in the history for the time machine). False when no such alive tag.
     public func deleteTag(repositoryID: Int64, name: String) async throws -> Bool {
         try await pool.transaction { db in
-            let now = Self.nowMs()
+            let now = MetadataStore.nowMs()
             let alive = try await db.raw("""
                 SELECT t.id FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name)
-                AND t.hidden = FALSE AND \(Self.alive(now))
+                AND t.hidden = FALSE AND \(MetadataStore.alive(now))
                 """).first()
             guard alive != nil else { return false }
             try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
@@ -169,9 +204,9 @@ extension MetadataStore {
     public func deleteManifest(repositoryID: Int64, digest: String) async throws -> Bool {
         guard let manifest = try await reachableManifest(repositoryID: repositoryID, digest: digest) else { return false }
         return try await pool.transaction { db in
-            let now = Self.nowMs()
+            let now = MetadataStore.nowMs()
             let rows = try await db.raw("""
-                SELECT t.id FROM tag t WHERE t.manifest_id = \(bind: manifest.id) AND \(Self.alive(now))
+                SELECT t.id FROM tag t WHERE t.manifest_id = \(bind: manifest.id) AND \(MetadataStore.alive(now))
                 """).all(decoding: IDRow.self, with: decoder)
             for row in rows {
                 try await db.raw("UPDATE tag SET lifetime_end_ms = \(bind: now) WHERE id = \(bind: row.id)").run()
@@ -181,27 +216,6 @@ extension MetadataStore {
         }
     }
 
-    /// Names of the visible, alive tags after `last`, in name order.
-    public func tagNames(repositoryID: Int64, after last: String?, limit: Int) async throws -> [String] {
-        struct Row: Decodable { let name: String }
-        return try await all("""
-            SELECT t.name FROM tag t WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE
-            AND \(Self.alive(Self.nowMs())) AND t.name > \(bind: last ?? "") ORDER BY t.name LIMIT \(bind: limit)
-            """, as: Row.self).map(\.name)
-    }
-
-    /// Reachable manifests of the repository whose `subject` is `digest`, optionally of one artifact type.
-    public func referrers(repositoryID: Int64, subject digest: String, artifactType: String?) async throws -> [ManifestRecord] {
-        let now = Self.nowMs()
-        let filter: SQLQueryString = artifactType.map { "AND m.artifact_type = \(bind: $0)" } ?? ""
-        return try await all("""
-            SELECT \(Self.manifestColumns) FROM manifest m
-            WHERE m.repository_id = \(bind: repositoryID) AND m.subject_digest = \(bind: digest) \(filter)
-            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND \(Self.alive(now)))
-            ORDER BY m.digest
-            """, as: ManifestRecord.self)
-    }
-
     /// Marks manifests as not scanned, for the security scanner to take up again: all of them, or the one
     /// tag `tagID` points at.
     public func requestRescan(tagID: Int64?) async throws {
@@ -209,3 +223,5 @@ extension MetadataStore {
         try await run("UPDATE manifest SET scan_state = 0 \(target)")
     }
 }
+
+private struct TagNamesRow: Decodable { let name: String }

@@ -16,12 +16,14 @@ public struct GlobalMessageRecord: Sendable, Equatable, Decodable {
     }
 }
 
-extension MetadataStore {
+extension MetadataReading {
     /// Every global message, oldest first.
     public func globalMessages() async throws -> [GlobalMessageRecord] {
         try await all("SELECT uuid, content, media_type, severity FROM global_message ORDER BY id", as: GlobalMessageRecord.self)
     }
+}
 
+extension StoreTransaction {
     /// Adds a global message; returns its UUID.
     public func createGlobalMessage(content: String, mediaType: String, severity: String) async throws -> String {
         let uuid = UUID().uuidString.lowercased()

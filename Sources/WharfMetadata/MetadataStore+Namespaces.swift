@@ -35,7 +35,18 @@ extension MetadataStore {
             CASE WHEN a.is_organization THEN (SELECT o.id FROM team o WHERE o.organization_id = a.id AND o.name = 'owners') END)
         """
 
-    private func namespaceListings(_ query: SQLQueryString) async throws -> [NamespaceListing] {
+    /// The id of the organization the server keeps for `role` (see `systemOrganization`), remembered: such
+    /// an organization is never deleted, so its id never changes.
+    public func systemOrganizationID(role: String, name: String) async throws -> Int64 {
+        if let id = systemOrganizationIDs.withLockedValue({ $0[role] }) { return id }
+        let id = try await transaction { tx in try await tx.systemOrganization(role: role, name: name).id }
+        systemOrganizationIDs.withLockedValue { $0[role] = id }
+        return id
+    }
+}
+
+extension MetadataReading {
+    fileprivate func namespaceListings(_ query: SQLQueryString) async throws -> [NamespaceListing] {
         try await pool.withDatabase { db in
             try await db.raw(query).all().map { row in
                 let team = try row.decode(column: "t_id", as: Int64?.self) == nil ? nil : try row.decode(model: TeamRecord.self, with: SQLRowDecoder(prefix: "t_"))
@@ -56,61 +67,54 @@ extension MetadataStore {
                                  WHERE t.organization_id = a.id AND m.account_id = \(bind: viewer)))
                 """ as SQLQueryString)
         }
-        return Page(items: try await namespaceListings("\(Self.namespaceListingSelect) WHERE \(condition) \(page.clause("a", engine: pool.engine))"),
+        return Page(items: try await namespaceListings("\(MetadataStore.namespaceListingSelect) WHERE \(condition) \(page.clause("a", engine: pool.engine))"),
                     total: try await count("SELECT COUNT(*) AS n FROM account a WHERE \(condition)"))
     }
 
     /// The namespaces team `teamID` owns, or is a team of, in id order.
     public func namespaces(ofTeam teamID: Int64) async throws -> [NamespaceListing] {
         try await namespaceListings("""
-            \(Self.namespaceListingSelect) WHERE a.owner_team_id = \(bind: teamID)
+            \(MetadataStore.namespaceListingSelect) WHERE a.owner_team_id = \(bind: teamID)
             OR a.id = (SELECT t.organization_id FROM team t JOIN account o ON o.id = t.organization_id
                        WHERE t.id = \(bind: teamID) AND o.system_role IS NULL)
             ORDER BY a.id
             """)
     }
 
-    /// Hands every namespace that team `fromTeamID` owns to team `toTeamID`.
-    public func moveNamespaces(fromTeam fromTeamID: Int64, toTeam toTeamID: Int64) async throws {
-        try await run("UPDATE account SET owner_team_id = \(bind: toTeamID), updated_ms = \(bind: Self.nowMs()) WHERE owner_team_id = \(bind: fromTeamID)")
-    }
-
     /// The organization namespaces team `teamID` owns.
     public func namespaces(ownedBy teamID: Int64) async throws -> [AccountRecord] {
-        try await all("SELECT \(Self.accountColumns) FROM account WHERE owner_team_id = \(bind: teamID) ORDER BY id", as: AccountRecord.self)
+        try await all("SELECT \(MetadataStore.accountColumns) FROM account WHERE owner_team_id = \(bind: teamID) ORDER BY id", as: AccountRecord.self)
+    }
+}
+
+extension StoreTransaction {
+    /// Hands every namespace that team `fromTeamID` owns to team `toTeamID`.
+    public func moveNamespaces(fromTeam fromTeamID: Int64, toTeam toTeamID: Int64) async throws {
+        try await run("UPDATE account SET owner_team_id = \(bind: toTeamID), updated_ms = \(bind: MetadataStore.nowMs()) WHERE owner_team_id = \(bind: fromTeamID)")
     }
 
     /// The organization the server keeps for `role`, created (named `name`, or `name` with a number when
     /// that is taken) the first time it is asked for.
     public func systemOrganization(role: String, name: String) async throws -> AccountRecord {
-        if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
+        if let existing = try await first("SELECT \(MetadataStore.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
             return existing
         }
         for attempt in 0..<100 {
             let candidate = attempt == 0 ? name : "\(name)\(attempt)"
             do {
                 return try await pool.transaction { db in
-                    if let existing = try await db.raw("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)")
+                    if let existing = try await db.raw("SELECT \(MetadataStore.accountColumns) FROM account WHERE system_role = \(bind: role)")
                         .first(decoding: AccountRecord.self, with: decoder) { return existing }
                     let created = try await insertAccount(db, username: candidate, email: nil, passwordHash: nil, organization: true)
-                    return try await db.raw("UPDATE account SET system_role = \(bind: role) WHERE id = \(bind: created.id) RETURNING \(Self.accountColumns)")
+                    return try await db.raw("UPDATE account SET system_role = \(bind: role) WHERE id = \(bind: created.id) RETURNING \(MetadataStore.accountColumns)")
                         .first(decoding: AccountRecord.self, with: decoder)!
                 }
             } catch MetadataError.conflict {
-                if let existing = try await first("SELECT \(Self.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
+                if let existing = try await first("SELECT \(MetadataStore.accountColumns) FROM account WHERE system_role = \(bind: role)", as: AccountRecord.self) {
                     return existing
                 }
             }
         }
         throw MetadataError.conflict("no free name for the \(role) organization")
-    }
-
-    /// The id of the organization the server keeps for `role` (see `systemOrganization`), remembered: such
-    /// an organization is never deleted, so its id never changes.
-    public func systemOrganizationID(role: String, name: String) async throws -> Int64 {
-        if let id = systemOrganizationIDs.withLockedValue({ $0[role] }) { return id }
-        let id = try await systemOrganization(role: role, name: name).id
-        systemOrganizationIDs.withLockedValue { $0[role] = id }
-        return id
     }
 }

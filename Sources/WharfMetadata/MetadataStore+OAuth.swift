@@ -5,7 +5,21 @@ extension MetadataStore {
     static let applicationColumns: SQLQueryString = """
         id, client_id, client_secret_hash, client_secret_sealed, organization_id, name, description, application_uri, redirect_uri, avatar_email
         """
+}
 
+extension MetadataReading {
+    /// The organization's OAuth applications, oldest first.
+    public func applications(organizationID: Int64) async throws -> [OAuthApplicationRecord] {
+        try await all("SELECT \(MetadataStore.applicationColumns) FROM oauth_application WHERE organization_id = \(bind: organizationID) ORDER BY id",
+                      as: OAuthApplicationRecord.self)
+    }
+
+    public func application(clientID: String) async throws -> OAuthApplicationRecord? {
+        try await first("SELECT \(MetadataStore.applicationColumns) FROM oauth_application WHERE client_id = \(bind: clientID)", as: OAuthApplicationRecord.self)
+    }
+}
+
+extension StoreTransaction {
     /// Registers an OAuth application of an organization.
     public func createApplication(organizationID: Int64, clientID: String, secretHash: String, secretSealed: String, name: String,
                                   description: String, applicationURI: String, redirectURI: String, avatarEmail: String?) async throws -> OAuthApplicationRecord {
@@ -15,19 +29,9 @@ extension MetadataStore {
                                                application_uri, redirect_uri, avatar_email)
                 VALUES (\(bind: clientID), \(bind: secretHash), \(bind: secretSealed), \(bind: organizationID), \(bind: name),
                         \(bind: description), \(bind: applicationURI), \(bind: redirectURI), \(bind: avatarEmail))
-                RETURNING \(Self.applicationColumns)
+                RETURNING \(MetadataStore.applicationColumns)
                 """).first(decoding: OAuthApplicationRecord.self, with: decoder)!
         }
-    }
-
-    /// The organization's OAuth applications, oldest first.
-    public func applications(organizationID: Int64) async throws -> [OAuthApplicationRecord] {
-        try await all("SELECT \(Self.applicationColumns) FROM oauth_application WHERE organization_id = \(bind: organizationID) ORDER BY id",
-                      as: OAuthApplicationRecord.self)
-    }
-
-    public func application(clientID: String) async throws -> OAuthApplicationRecord? {
-        try await first("SELECT \(Self.applicationColumns) FROM oauth_application WHERE client_id = \(bind: clientID)", as: OAuthApplicationRecord.self)
     }
 
     /// Changes an application's descriptive fields.

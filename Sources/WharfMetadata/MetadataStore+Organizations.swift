@@ -17,68 +17,26 @@ public struct TeamSummary: Sendable, Equatable {
 }
 
 extension MetadataStore {
+    /// A `LIKE` pattern matching strings that start with `prefix`, with `%`, `_` and `\` escaped.
+    static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+}
+
+extension MetadataReading {
     /// Inserts an account row inside a transaction; `conflict` when the name is taken.
     func insertAccount(_ db: any SQLDatabase, username: String, email: String?, passwordHash: String?,
                        organization: Bool = false, robot: Bool = false) async throws -> AccountRecord {
         let inserted = try await db.raw("""
             INSERT INTO account (uuid, username, email, password_hash, is_organization, is_robot, created_ms)
             VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: username), \(bind: email), \(bind: passwordHash),
-                    \(bind: organization), \(bind: robot), \(bind: Self.nowMs()))
+                    \(bind: organization), \(bind: robot), \(bind: MetadataStore.nowMs()))
             ON CONFLICT (username) DO NOTHING
-            RETURNING \(Self.accountColumns)
+            RETURNING \(MetadataStore.accountColumns)
             """).first(decoding: AccountRecord.self, with: decoder)
         guard let inserted else { throw MetadataError.conflict("A user or organization with this name already exists") }
         return inserted
-    }
-
-    /// Creates an organization with its `owners` team (role `admin`) holding `creatorID` (empty without
-    /// one: a Portus namespace, whose `ownerTeamID` decides who administers it).
-    public func createOrganization(name: String, email: String?, creatorID: Int64?, ownerTeamID: Int64? = nil,
-                                   description: String = "") async throws -> AccountRecord {
-        try await pool.transaction { db in
-            let inserted = try await insertAccount(db, username: name, email: email, passwordHash: nil, organization: true)
-            let now = Self.nowMs()
-            let team = try await db.raw("""
-                INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
-                VALUES (\(bind: inserted.id), 'owners', 'admin', '', \(bind: now), \(bind: now))
-                RETURNING id
-                """).first(decoding: IDRow.self, with: decoder)!
-            if let creatorID {
-                try await db.raw("""
-                    INSERT INTO team_member (team_id, account_id, created_ms, updated_ms) VALUES (\(bind: team.id), \(bind: creatorID), \(bind: now), \(bind: now))
-                    """).run()
-            }
-            guard ownerTeamID != nil || !description.isEmpty else { return inserted }
-            return try await db.raw("""
-                UPDATE account SET owner_team_id = \(bind: ownerTeamID), description = \(bind: description) WHERE id = \(bind: inserted.id)
-                RETURNING \(Self.accountColumns)
-                """).first(decoding: AccountRecord.self, with: decoder)!
-        }
-    }
-
-    /// Deletes a user or organization with its robots, repositories, teams and grants.
-    public func deleteAccount(id: Int64) async throws {
-        try await pool.transaction { db in
-            try await db.raw("DELETE FROM account WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))").run()
-            try await db.raw("DELETE FROM account WHERE id = \(bind: id)").run()
-        }
-    }
-
-    /// Changes an account's e-mail address and time-machine window (nil leaves a value as it is).
-    public func updateAccount(id: Int64, email: String?, tagExpirationSeconds: Int64?) async throws {
-        try await pool.transaction { db in
-            if let email { try await db.raw("UPDATE account SET email = \(bind: email) WHERE id = \(bind: id)").run() }
-            if let tagExpirationSeconds {
-                try await db.raw("UPDATE account SET removed_tag_expiration_s = \(bind: tagExpirationSeconds) WHERE id = \(bind: id)").run()
-            }
-        }
-    }
-
-    /// Renames an account (the robots it owns are renamed with it).
-    public func renameAccount(id: Int64, from oldName: String, to newName: String) async throws {
-        try await pool.transaction { db in
-            try await rename(id: id, from: oldName, to: newName, conflict: "A user or organization with this name already exists", db: db)
-        }
     }
 
     /// Renames an account and its robots within a transaction; a taken name is a `conflict` saying `conflict`.
@@ -94,16 +52,12 @@ extension MetadataStore {
 
     /// The organization's teams in name order, with member and repository counts.
     public func teamSummaries(organizationID: Int64) async throws -> [TeamSummary] {
-        struct Row: Decodable {
-            let id: Int64, organization_id: Int64, name: String, role: TeamRole, description: String, created_ms: Int64, updated_ms: Int64
-            let member_count: Int, repository_count: Int
-        }
         let rows = try await all("""
             SELECT t.id, t.organization_id, t.name, t.role, t.description, t.created_ms, t.updated_ms,
                    (SELECT COUNT(*) FROM team_member m WHERE m.team_id = t.id) AS member_count,
                    (SELECT COUNT(*) FROM team_repository_permission p WHERE p.team_id = t.id) AS repository_count
             FROM team t WHERE t.organization_id = \(bind: organizationID) ORDER BY t.name
-            """, as: Row.self)
+            """, as: TeamSummariesRow.self)
         return rows.map {
             TeamSummary(team: TeamRecord(id: $0.id, organizationId: $0.organization_id, name: $0.name, role: $0.role, description: $0.description,
                                          createdMs: $0.created_ms, updatedMs: $0.updated_ms),
@@ -114,12 +68,11 @@ extension MetadataStore {
     /// Users (and, with `includeRobots`, robots) who are in at least one team of the organization, or in
     /// the team that owns it (Portus).
     public func organizationMembers(organizationID: Int64, includeRobots: Bool) async throws -> [OrganizationMember] {
-        struct Row: Decodable { let account_id: Int64; let team: String }
         let rows = try await all("""
             SELECT m.account_id, t.name AS team FROM team_member m JOIN team t ON t.id = m.team_id
             WHERE t.organization_id = \(bind: organizationID) OR t.id = (SELECT owner_team_id FROM account WHERE id = \(bind: organizationID))
             ORDER BY t.name
-            """, as: Row.self)
+            """, as: OrganizationMembersRow.self)
         var teams: [Int64: [String]] = [:]
         for row in rows { teams[row.account_id, default: []].append(row.team) }
         var members: [OrganizationMember] = []
@@ -163,11 +116,10 @@ extension MetadataStore {
 
     /// Names of the repositories in `namespaceID` on which `accountID` holds a direct permission.
     func directRepositoryNames(accountID: Int64, namespaceID: Int64) async throws -> [String] {
-        struct Row: Decodable { let name: String }
         return try await all("""
             SELECT r.name FROM repository_permission p JOIN repository r ON r.id = p.repository_id
             WHERE p.account_id = \(bind: accountID) AND r.namespace_id = \(bind: namespaceID) ORDER BY r.name
-            """, as: Row.self).map(\.name)
+            """, as: DirectRepositoryNamesRow.self).map(\.name)
     }
 
     /// The users (not robots) in the organization's `admin` teams.
@@ -176,6 +128,76 @@ extension MetadataStore {
             SELECT DISTINCT m.account_id AS id FROM team_member m JOIN team t ON t.id = m.team_id JOIN account a ON a.id = m.account_id
             WHERE t.organization_id = \(bind: organizationID) AND t.role = 'admin' AND a.is_robot = FALSE
             """, as: IDRow.self).map(\.id))
+    }
+
+    /// Accounts whose name starts with `prefix` (users and organizations; robots are listed per namespace).
+    public func accounts(prefix: String, organizations: Bool, limit: Int) async throws -> [AccountRecord] {
+        try await all("""
+            SELECT \(MetadataStore.accountColumns) FROM account
+            WHERE is_robot = FALSE AND is_organization = \(bind: organizations) AND username LIKE \(bind: MetadataStore.likePrefix(prefix)) ESCAPE '\\'
+            ORDER BY username LIMIT \(bind: limit)
+            """, as: AccountRecord.self)
+    }
+
+    /// User accounts in name order, a page at a time; with `enabledOnly`, disabled users are left out.
+    public func users(offset: Int, limit: Int, enabledOnly: Bool) async throws -> [AccountRecord] {
+        let filter: SQLQueryString = enabledOnly ? "AND enabled = TRUE" : ""
+        return try await all("""
+            SELECT \(MetadataStore.accountColumns) FROM account WHERE is_robot = FALSE AND is_organization = FALSE \(filter)
+            ORDER BY username LIMIT \(bind: limit) OFFSET \(bind: offset)
+            """, as: AccountRecord.self)
+    }
+}
+
+extension StoreTransaction {
+    /// Creates an organization with its `owners` team (role `admin`) holding `creatorID` (empty without
+    /// one: a Portus namespace, whose `ownerTeamID` decides who administers it).
+    public func createOrganization(name: String, email: String?, creatorID: Int64?, ownerTeamID: Int64? = nil,
+                                   description: String = "") async throws -> AccountRecord {
+        try await pool.transaction { db in
+            let inserted = try await insertAccount(db, username: name, email: email, passwordHash: nil, organization: true)
+            let now = MetadataStore.nowMs()
+            let team = try await db.raw("""
+                INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
+                VALUES (\(bind: inserted.id), 'owners', 'admin', '', \(bind: now), \(bind: now))
+                RETURNING id
+                """).first(decoding: IDRow.self, with: decoder)!
+            if let creatorID {
+                try await db.raw("""
+                    INSERT INTO team_member (team_id, account_id, created_ms, updated_ms) VALUES (\(bind: team.id), \(bind: creatorID), \(bind: now), \(bind: now))
+                    """).run()
+            }
+            guard ownerTeamID != nil || !description.isEmpty else { return inserted }
+            return try await db.raw("""
+                UPDATE account SET owner_team_id = \(bind: ownerTeamID), description = \(bind: description) WHERE id = \(bind: inserted.id)
+                RETURNING \(MetadataStore.accountColumns)
+                """).first(decoding: AccountRecord.self, with: decoder)!
+        }
+    }
+
+    /// Deletes a user or organization with its robots, repositories, teams and grants.
+    public func deleteAccount(id: Int64) async throws {
+        try await pool.transaction { db in
+            try await db.raw("DELETE FROM account WHERE id IN (SELECT account_id FROM robot WHERE owner_id = \(bind: id))").run()
+            try await db.raw("DELETE FROM account WHERE id = \(bind: id)").run()
+        }
+    }
+
+    /// Changes an account's e-mail address and time-machine window (nil leaves a value as it is).
+    public func updateAccount(id: Int64, email: String?, tagExpirationSeconds: Int64?) async throws {
+        try await pool.transaction { db in
+            if let email { try await db.raw("UPDATE account SET email = \(bind: email) WHERE id = \(bind: id)").run() }
+            if let tagExpirationSeconds {
+                try await db.raw("UPDATE account SET removed_tag_expiration_s = \(bind: tagExpirationSeconds) WHERE id = \(bind: id)").run()
+            }
+        }
+    }
+
+    /// Renames an account (the robots it owns are renamed with it).
+    public func renameAccount(id: Int64, from oldName: String, to newName: String) async throws {
+        try await pool.transaction { db in
+            try await rename(id: id, from: oldName, to: newName, conflict: "A user or organization with this name already exists", db: db)
+        }
     }
 
     /// Removes a user from every team of the organization and from its repositories' permissions.
@@ -191,28 +213,13 @@ extension MetadataStore {
                 """).run()
         }
     }
-
-    /// Accounts whose name starts with `prefix` (users and organizations; robots are listed per namespace).
-    public func accounts(prefix: String, organizations: Bool, limit: Int) async throws -> [AccountRecord] {
-        try await all("""
-            SELECT \(Self.accountColumns) FROM account
-            WHERE is_robot = FALSE AND is_organization = \(bind: organizations) AND username LIKE \(bind: Self.likePrefix(prefix)) ESCAPE '\\'
-            ORDER BY username LIMIT \(bind: limit)
-            """, as: AccountRecord.self)
-    }
-
-    /// User accounts in name order, a page at a time; with `enabledOnly`, disabled users are left out.
-    public func users(offset: Int, limit: Int, enabledOnly: Bool) async throws -> [AccountRecord] {
-        let filter: SQLQueryString = enabledOnly ? "AND enabled = TRUE" : ""
-        return try await all("""
-            SELECT \(Self.accountColumns) FROM account WHERE is_robot = FALSE AND is_organization = FALSE \(filter)
-            ORDER BY username LIMIT \(bind: limit) OFFSET \(bind: offset)
-            """, as: AccountRecord.self)
-    }
-
-    /// A `LIKE` pattern matching strings that start with `prefix`, with `%`, `_` and `\` escaped.
-    static func likePrefix(_ prefix: String) -> String {
-        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%"
-    }
 }
+
+private struct TeamSummariesRow: Decodable {
+    let id: Int64, organization_id: Int64, name: String, role: TeamRole, description: String, created_ms: Int64, updated_ms: Int64
+    let member_count: Int, repository_count: Int
+}
+
+private struct OrganizationMembersRow: Decodable { let account_id: Int64; let team: String }
+
+private struct DirectRepositoryNamesRow: Decodable { let name: String }

@@ -95,23 +95,6 @@ public struct TagOverview: Sendable, Equatable, Decodable {
 }
 
 extension MetadataStore {
-    /// A page of the user accounts (not organizations or robots).
-    public func userPage(_ page: PageRequest) async throws -> Page<AccountRecord> {
-        let filter: SQLQueryString = "a.is_organization = FALSE AND a.is_robot = FALSE"
-        return Page(items: try await all("SELECT \(Self.accountColumns(of: "a")) FROM account a WHERE \(filter) \(page.clause("a", engine: pool.engine))", as: AccountRecord.self),
-                    total: try await count("SELECT COUNT(*) AS n FROM account a WHERE \(filter)"))
-    }
-
-    /// A page of the teams of the organization `organizationID`; with `memberID`, only those it is in.
-    public func teamPage(organizationID: Int64, memberID: Int64?, _ page: PageRequest) async throws -> Page<TeamRecord> {
-        var condition: SQLQueryString = "t.organization_id = \(bind: organizationID)"
-        if let memberID {
-            condition.appendInterpolation(" AND EXISTS (SELECT 1 FROM team_member m WHERE m.team_id = t.id AND m.account_id = \(bind: memberID))" as SQLQueryString)
-        }
-        return Page(items: try await all("SELECT \(Self.teamColumns) FROM team t WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TeamRecord.self),
-                    total: try await count("SELECT COUNT(*) AS n FROM team t WHERE \(condition)"))
-    }
-
     static func repositoryOverviewSelect(_ now: Int64) -> SQLQueryString {
         """
         SELECT r.id, r.name, r.namespace_id, a.username AS namespace_name, r.description, r.created_ms, r.last_modified_ms,
@@ -121,44 +104,63 @@ extension MetadataStore {
         """
     }
 
+    static let tagOverviewSelect: SQLQueryString = """
+        SELECT t.id, t.name, t.repository_id, t.pusher_id, p.username AS pusher_name, t.manifest_id, m.digest, m.media_type, m.manifest_bytes,
+               m.layers_size, t.lifetime_start_ms, m.scan_state
+        FROM tag t JOIN manifest m ON m.id = t.manifest_id LEFT JOIN account p ON p.id = t.pusher_id
+        """
+}
+
+extension MetadataReading {
+    /// A page of the user accounts (not organizations or robots).
+    public func userPage(_ page: PageRequest) async throws -> Page<AccountRecord> {
+        let filter: SQLQueryString = "a.is_organization = FALSE AND a.is_robot = FALSE"
+        return Page(items: try await all("SELECT \(MetadataStore.accountColumns(of: "a")) FROM account a WHERE \(filter) \(page.clause("a", engine: pool.engine))", as: AccountRecord.self),
+                    total: try await count("SELECT COUNT(*) AS n FROM account a WHERE \(filter)"))
+    }
+
+    /// A page of the teams of the organization `organizationID`; with `memberID`, only those it is in.
+    public func teamPage(organizationID: Int64, memberID: Int64?, _ page: PageRequest) async throws -> Page<TeamRecord> {
+        var condition: SQLQueryString = "t.organization_id = \(bind: organizationID)"
+        if let memberID {
+            condition.appendInterpolation(" AND EXISTS (SELECT 1 FROM team_member m WHERE m.team_id = t.id AND m.account_id = \(bind: memberID))" as SQLQueryString)
+        }
+        return Page(items: try await all("SELECT \(MetadataStore.teamColumns) FROM team t WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TeamRecord.self),
+                    total: try await count("SELECT COUNT(*) AS n FROM team t WHERE \(condition)"))
+    }
+
     /// A page of the repositories `filter` lets its viewer see.
     public func repositoryPage(_ filter: RepositoryListFilter, _ page: PageRequest) async throws -> Page<RepositoryOverview> {
-        guard let conditions = Self.visibility(filter) else { return Page(items: [], total: 0) }
+        guard let conditions = MetadataStore.visibility(filter) else { return Page(items: [], total: 0) }
         let condition = conditions.joined(separator: " AND ")
-        return Page(items: try await all("\(Self.repositoryOverviewSelect(Self.nowMs())) WHERE \(condition) \(page.clause("r", engine: pool.engine))",
+        return Page(items: try await all("\(MetadataStore.repositoryOverviewSelect(MetadataStore.nowMs())) WHERE \(condition) \(page.clause("r", engine: pool.engine))",
                                          as: RepositoryOverview.self),
                     total: try await count("SELECT COUNT(*) AS n FROM repository r JOIN account a ON a.id = r.namespace_id WHERE \(condition)"))
     }
 
     /// The repository `id` as a list shows it.
     public func repositoryOverview(id: Int64) async throws -> RepositoryOverview? {
-        try await first("\(Self.repositoryOverviewSelect(Self.nowMs())) WHERE r.id = \(bind: id) AND r.state <> 3", as: RepositoryOverview.self)
+        try await first("\(MetadataStore.repositoryOverviewSelect(MetadataStore.nowMs())) WHERE r.id = \(bind: id) AND r.state <> 3", as: RepositoryOverview.self)
     }
-
-    static let tagOverviewSelect: SQLQueryString = """
-        SELECT t.id, t.name, t.repository_id, t.pusher_id, p.username AS pusher_name, t.manifest_id, m.digest, m.media_type, m.manifest_bytes,
-               m.layers_size, t.lifetime_start_ms, m.scan_state
-        FROM tag t JOIN manifest m ON m.id = t.manifest_id LEFT JOIN account p ON p.id = t.pusher_id
-        """
 
     /// A page of every alive, visible tag of every repository.
     public func tagPage(_ page: PageRequest) async throws -> Page<TagOverview> {
-        let condition: SQLQueryString = "t.hidden = FALSE AND \(Self.alive(Self.nowMs()))"
-        return Page(items: try await all("\(Self.tagOverviewSelect) WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TagOverview.self),
+        let condition: SQLQueryString = "t.hidden = FALSE AND \(MetadataStore.alive(MetadataStore.nowMs()))"
+        return Page(items: try await all("\(MetadataStore.tagOverviewSelect) WHERE \(condition) \(page.clause("t", engine: pool.engine))", as: TagOverview.self),
                     total: try await count("SELECT COUNT(*) AS n FROM tag t WHERE \(condition)"))
     }
 
     /// The repository's alive, visible tags in id order.
     public func tagOverviews(repositoryID: Int64) async throws -> [TagOverview] {
         try await all("""
-            \(Self.tagOverviewSelect) WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            \(MetadataStore.tagOverviewSelect) WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND \(MetadataStore.alive(MetadataStore.nowMs()))
             ORDER BY t.id
             """, as: TagOverview.self)
     }
 
     /// The alive, visible tag row `id`.
     public func tagOverview(id: Int64) async throws -> TagOverview? {
-        try await first("\(Self.tagOverviewSelect) WHERE t.id = \(bind: id) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))",
+        try await first("\(MetadataStore.tagOverviewSelect) WHERE t.id = \(bind: id) AND t.hidden = FALSE AND \(MetadataStore.alive(MetadataStore.nowMs()))",
                         as: TagOverview.self)
     }
 

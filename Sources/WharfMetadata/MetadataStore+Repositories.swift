@@ -10,22 +10,6 @@ extension MetadataStore {
     /// A repository's visibility as it applies: public when it or its namespace (`a`) is public.
     static let effectiveVisibility: SQLQueryString = "CASE WHEN a.namespace_visibility = 'public' THEN 'public' ELSE r.visibility END"
 
-    /// The repository `namespace/name`, unless it is marked for deletion.
-    public func repository(namespace: String, name: String) async throws -> RepositoryRecord? {
-        try await first("""
-            SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
-            WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
-            """, as: RepositoryRecord.self)
-    }
-
-    /// The repository with id `id`, unless it is marked for deletion.
-    public func repository(id: Int64) async throws -> RepositoryRecord? {
-        try await first("""
-            SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
-            WHERE r.id = \(bind: id) AND r.state <> 3
-            """, as: RepositoryRecord.self)
-    }
-
     /// The repository `namespace/name` and the manifest its visible, alive tag `tag` points at, in one
     /// query (the hot path of a pull by tag). The manifest is nil when the tag does not exist.
     /// Answers may come from the short-lived `LookupCache`.
@@ -37,59 +21,40 @@ extension MetadataStore {
         if let found { lookups.put(key, (found.0, found.1), generation: generation) }
         return found
     }
+}
 
-    private func lookUpRepositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
-        let now = Self.nowMs()
+extension MetadataReading {
+    /// The repository `namespace/name`, unless it is marked for deletion.
+    public func repository(namespace: String, name: String) async throws -> RepositoryRecord? {
+        try await first("""
+            SELECT \(MetadataStore.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
+            """, as: RepositoryRecord.self)
+    }
+
+    /// The repository with id `id`, unless it is marked for deletion.
+    public func repository(id: Int64) async throws -> RepositoryRecord? {
+        try await first("""
+            SELECT \(MetadataStore.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.id = \(bind: id) AND r.state <> 3
+            """, as: RepositoryRecord.self)
+    }
+
+    fileprivate func lookUpRepositoryAndTaggedManifest(namespace: String, name: String, tag: String) async throws -> (RepositoryRecord, ManifestRecord?)? {
+        let now = MetadataStore.nowMs()
         return try await pool.withDatabase { db in
             guard let row = try await db.raw("""
-                SELECT \(Self.repositoryColumns), m.id AS m_id, m.digest AS m_digest, m.media_type AS m_media_type,
+                SELECT \(MetadataStore.repositoryColumns), m.id AS m_id, m.digest AS m_digest, m.media_type AS m_media_type,
                        m.manifest_bytes AS m_manifest_bytes, m.size AS m_size, m.artifact_type AS m_artifact_type,
                        m.subject_digest AS m_subject_digest, m.annotations_json AS m_annotations_json
                 FROM repository r JOIN account a ON a.id = r.namespace_id
-                LEFT JOIN tag t ON t.repository_id = r.id AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(Self.alive(now))
+                LEFT JOIN tag t ON t.repository_id = r.id AND t.name = \(bind: tag) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
                 LEFT JOIN manifest m ON m.id = t.manifest_id
                 WHERE a.username = \(bind: namespace) AND r.name = \(bind: name) AND r.state <> 3
                 """).first() else { return nil }
             let repository = try row.decode(model: RepositoryRecord.self, with: decoder)
             guard try row.decode(column: "m_id", as: Int64?.self) != nil else { return (repository, nil) }
             return (repository, try row.decode(model: ManifestRecord.self, with: SQLRowDecoder(prefix: "m_")))
-        }
-    }
-
-    /// Creates a repository, grants its creator `admin` and applies the namespace's default permissions;
-    /// returns the existing one if it was created meanwhile. In a namespace with an owning team (Portus)
-    /// the creator gets no grant of its own: the team role it pushed with keeps deciding, and losing
-    /// that role takes the access away.
-    public func createRepository(namespaceID: Int64, name: String, visibility: Visibility, creatorID: Int64?) async throws -> RepositoryRecord {
-        try await pool.transaction { db in
-            let now = Self.nowMs()
-            let inserted = try await db.raw("""
-                INSERT INTO repository (namespace_id, name, visibility, created_ms, last_modified_ms)
-                VALUES (\(bind: namespaceID), \(bind: name), \(bind: visibility.rawValue), \(bind: now), \(bind: now))
-                ON CONFLICT (namespace_id, name) DO NOTHING RETURNING id
-                """).first(decoding: IDRow.self, with: decoder)
-            let id: Int64
-            if let inserted {
-                id = inserted.id
-                if let creatorID {
-                    let owned = try await db.raw("SELECT id FROM account WHERE id = \(bind: namespaceID) AND owner_team_id IS NOT NULL").first() != nil
-                    if !owned {
-                        try await db.raw("""
-                            INSERT INTO repository_permission (repository_id, account_id, role)
-                            VALUES (\(bind: id), \(bind: creatorID), 'admin')
-                            """).run()
-                    }
-                    if creatorID != namespaceID {
-                        try await applyPrototypes(db, repositoryID: id, namespaceID: namespaceID, creatorID: creatorID)
-                    }
-                }
-            } else {
-                id = try await db.raw("SELECT id FROM repository WHERE namespace_id = \(bind: namespaceID) AND name = \(bind: name)")
-                    .first(decoding: IDRow.self, with: decoder)!.id
-            }
-            return try await db.raw("""
-                SELECT \(Self.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id WHERE r.id = \(bind: id)
-                """).first(decoding: RepositoryRecord.self, with: decoder)!
         }
     }
 
@@ -100,6 +65,56 @@ extension MetadataStore {
                 SELECT role FROM repository_permission WHERE repository_id = \(bind: repositoryID) AND account_id = \(bind: accountID)
                 """).first(decodingColumn: "role", as: String.self)
         }.flatMap(RepositoryRole.init(rawValue:))
+    }
+
+    /// Whether any repository exists.
+    public func hasRepositories() async throws -> Bool {
+        try await first("SELECT id FROM repository LIMIT 1", as: IDRow.self) != nil
+    }
+
+    /// The repositories `accountID` may read, in id order after `afterID` (Quay's catalog order).
+    ///
+    /// As in Quay, public repositories of others are not listed; a user sees their own namespace,
+    /// repositories they or their teams hold a permission on, every repository of organizations they administer,
+    /// and every repository of namespaces whose owning team they are in.
+    public func catalog(accountID: Int64, afterID: Int64, limit: Int) async throws -> [CatalogEntry] {
+        try await all("""
+            SELECT r.id, a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
+            WHERE r.state <> 3 AND r.id > \(bind: afterID) AND (\(MetadataStore.holdsRole(viewer: accountID)))
+            ORDER BY r.id LIMIT \(bind: limit)
+            """, as: CatalogEntry.self)
+    }
+}
+
+extension StoreTransaction {
+    /// Creates the repository `name` in a namespace; nil when it exists already (created meanwhile). Who
+    /// may do what with it is the domain's to grant.
+    public func createRepository(namespaceID: Int64, name: String, visibility: Visibility) async throws -> RepositoryRecord? {
+        let now = MetadataStore.nowMs()
+        guard let inserted = try await db.raw("""
+            INSERT INTO repository (namespace_id, name, visibility, created_ms, last_modified_ms)
+            VALUES (\(bind: namespaceID), \(bind: name), \(bind: visibility.rawValue), \(bind: now), \(bind: now))
+            ON CONFLICT (namespace_id, name) DO NOTHING RETURNING id
+            """).first(decoding: IDRow.self, with: decoder) else { return nil }
+        return try await db.raw("""
+            SELECT \(MetadataStore.repositoryColumns) FROM repository r JOIN account a ON a.id = r.namespace_id WHERE r.id = \(bind: inserted.id)
+            """).first(decoding: RepositoryRecord.self, with: decoder)
+    }
+
+    /// Grants `role` on a repository to an account, unless it holds a role there already.
+    public func addPermission(repositoryID: Int64, accountID: Int64, role: RepositoryRole) async throws {
+        try await run("""
+            INSERT INTO repository_permission (repository_id, account_id, role) VALUES (\(bind: repositoryID), \(bind: accountID), \(bind: role.rawValue))
+            ON CONFLICT (repository_id, account_id) DO NOTHING
+            """)
+    }
+
+    /// Grants `role` on a repository to a team, unless it holds a role there already.
+    public func addTeamPermission(repositoryID: Int64, teamID: Int64, role: RepositoryRole) async throws {
+        try await run("""
+            INSERT INTO team_repository_permission (repository_id, team_id, role) VALUES (\(bind: repositoryID), \(bind: teamID), \(bind: role.rawValue))
+            ON CONFLICT (repository_id, team_id) DO NOTHING
+            """)
     }
 
     /// Grants `role` on a repository to an account (replacing any role it had there).
@@ -126,27 +141,9 @@ extension MetadataStore {
         try await run("DELETE FROM repository WHERE id = \(bind: id)")
     }
 
-    /// Whether any repository exists.
-    public func hasRepositories() async throws -> Bool {
-        try await first("SELECT id FROM repository LIMIT 1", as: IDRow.self) != nil
-    }
-
     /// Makes a repository public or private.
     public func setVisibility(repositoryID: Int64, _ visibility: Visibility) async throws {
         try await run("UPDATE repository SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: repositoryID)")
-    }
-
-    /// The repositories `accountID` may read, in id order after `afterID` (Quay's catalog order).
-    ///
-    /// As in Quay, public repositories of others are not listed; a user sees their own namespace,
-    /// repositories they or their teams hold a permission on, every repository of organizations they administer,
-    /// and every repository of namespaces whose owning team they are in.
-    public func catalog(accountID: Int64, afterID: Int64, limit: Int) async throws -> [CatalogEntry] {
-        try await all("""
-            SELECT r.id, a.username || '/' || r.name AS full_name FROM repository r JOIN account a ON a.id = r.namespace_id
-            WHERE r.state <> 3 AND r.id > \(bind: afterID) AND (\(Self.holdsRole(viewer: accountID)))
-            ORDER BY r.id LIMIT \(bind: limit)
-            """, as: CatalogEntry.self)
     }
 }
 
@@ -180,7 +177,7 @@ public struct TagSummary: Sendable, Equatable, Decodable {
     }
 }
 
-extension MetadataStore {
+extension MetadataReading {
     /// The description and the namespace facts of a repository.
     public func repositoryDetail(id: Int64) async throws -> RepositoryDetail? {
         try await first("""
@@ -193,7 +190,7 @@ extension MetadataStore {
     public func aliveTags(repositoryID: Int64, limit: Int) async throws -> [TagSummary] {
         try await all("""
             SELECT t.name, m.digest, m.layers_size, t.lifetime_start_ms, t.lifetime_end_ms FROM tag t JOIN manifest m ON m.id = t.manifest_id
-            WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND \(MetadataStore.alive(MetadataStore.nowMs()))
             ORDER BY t.lifetime_start_ms DESC, t.id DESC LIMIT \(bind: limit)
             """, as: TagSummary.self)
     }

@@ -45,29 +45,6 @@ public struct RepositoryListEntry: Sendable, Equatable, Decodable {
 }
 
 extension MetadataStore {
-    /// A page of the repositories `filter` selects, in id order after `afterID`.
-    public func listRepositories(_ filter: RepositoryListFilter, afterID: Int64, limit: Int) async throws -> [RepositoryListEntry] {
-        guard var conditions = Self.visibility(filter) else { return [] }
-        conditions.append("r.id > \(bind: afterID)")
-        return try await listEntries(filter, where: conditions, order: "r.id", limit: limit, offset: 0)
-    }
-
-    /// A page of the visible repositories whose name or description contains `text` (or, for
-    /// `namespace/text`, the namespace's repositories whose name does), most popular first.
-    public func searchRepositories(_ filter: RepositoryListFilter, text: String, offset: Int, limit: Int) async throws -> [RepositoryListEntry] {
-        guard var conditions = Self.visibility(filter) else { return [] }
-        let like: SQLQueryString = pool.engine == .postgres ? "ILIKE" : "LIKE"
-        if let slash = text.firstIndex(of: "/") {
-            let pattern = "%" + Self.escapeLike(String(text[text.index(after: slash)...])) + "%"
-            conditions.append("a.username = \(bind: String(text[..<slash]))")
-            conditions.append("r.name \(like) \(bind: pattern) ESCAPE '\\'")
-        } else if !text.isEmpty {
-            let pattern = "%" + Self.escapeLike(text) + "%"
-            conditions.append("(r.name \(like) \(bind: pattern) ESCAPE '\\' OR r.description \(like) \(bind: pattern) ESCAPE '\\')")
-        }
-        return try await listEntries(filter, where: conditions, order: "popularity DESC, r.id", limit: limit, offset: offset)
-    }
-
     /// The conditions selecting what `filter` may see; nil when it may see nothing.
     static func visibility(_ filter: RepositoryListFilter) -> [SQLQueryString]? {
         let viewer = filter.viewerID ?? -1
@@ -87,17 +64,42 @@ extension MetadataStore {
         }
         return conditions
     }
+}
+
+extension MetadataReading {
+    /// A page of the repositories `filter` selects, in id order after `afterID`.
+    public func listRepositories(_ filter: RepositoryListFilter, afterID: Int64, limit: Int) async throws -> [RepositoryListEntry] {
+        guard var conditions = MetadataStore.visibility(filter) else { return [] }
+        conditions.append("r.id > \(bind: afterID)")
+        return try await listEntries(filter, where: conditions, order: "r.id", limit: limit, offset: 0)
+    }
+
+    /// A page of the visible repositories whose name or description contains `text` (or, for
+    /// `namespace/text`, the namespace's repositories whose name does), most popular first.
+    public func searchRepositories(_ filter: RepositoryListFilter, text: String, offset: Int, limit: Int) async throws -> [RepositoryListEntry] {
+        guard var conditions = MetadataStore.visibility(filter) else { return [] }
+        let like: SQLQueryString = pool.engine == .postgres ? "ILIKE" : "LIKE"
+        if let slash = text.firstIndex(of: "/") {
+            let pattern = "%" + MetadataStore.escapeLike(String(text[text.index(after: slash)...])) + "%"
+            conditions.append("a.username = \(bind: String(text[..<slash]))")
+            conditions.append("r.name \(like) \(bind: pattern) ESCAPE '\\'")
+        } else if !text.isEmpty {
+            let pattern = "%" + MetadataStore.escapeLike(text) + "%"
+            conditions.append("(r.name \(like) \(bind: pattern) ESCAPE '\\' OR r.description \(like) \(bind: pattern) ESCAPE '\\')")
+        }
+        return try await listEntries(filter, where: conditions, order: "popularity DESC, r.id", limit: limit, offset: offset)
+    }
 
     /// The listing rows (stars, last change, popularity) of the repositories matching `conditions`.
-    private func listEntries(_ filter: RepositoryListFilter, where conditions: [SQLQueryString], order: SQLQueryString,
+    fileprivate func listEntries(_ filter: RepositoryListFilter, where conditions: [SQLQueryString], order: SQLQueryString,
                              limit: Int, offset: Int) async throws -> [RepositoryListEntry] {
         let viewer = filter.viewerID ?? -1
         let weekAgo = RepositoryActivity.day(Date().addingTimeInterval(-6 * 86_400))
-        let now = Self.nowMs()
+        let now = MetadataStore.nowMs()
         return try await all("""
-            SELECT r.id, a.username AS namespace, r.name, r.description, \(Self.effectiveVisibility) AS visibility, r.kind, r.state,
+            SELECT r.id, a.username AS namespace, r.name, r.description, \(MetadataStore.effectiveVisibility) AS visibility, r.kind, r.state,
                    CASE WHEN EXISTS (SELECT 1 FROM star s WHERE s.repository_id = r.id AND s.account_id = \(bind: viewer)) THEN 1 ELSE 0 END AS starred,
-                   (SELECT MAX(t.lifetime_start_ms) FROM tag t WHERE t.repository_id = r.id AND t.hidden = FALSE AND \(Self.alive(now))) AS last_modified_ms,
+                   (SELECT MAX(t.lifetime_start_ms) FROM tag t WHERE t.repository_id = r.id AND t.hidden = FALSE AND \(MetadataStore.alive(now))) AS last_modified_ms,
                    CAST((SELECT COALESCE(SUM(c.count), 0) FROM repository_action_count c WHERE c.repository_id = r.id AND c.day >= \(bind: weekAgo)) AS BIGINT) AS popularity
             FROM repository r JOIN account a ON a.id = r.namespace_id
             WHERE \(conditions.joined(separator: " AND "))

@@ -5,7 +5,35 @@ extension MetadataStore {
     static let robotColumns: SQLQueryString = """
         r.account_id, a.username, r.owner_id, r.description, r.unstructured_json, r.token_hash, r.token_sealed, r.created_ms, r.last_accessed_ms
         """
+}
 
+extension MetadataReading {
+    /// The robot named `fullName`.
+    public func robot(named fullName: String) async throws -> RobotRecord? {
+        try await first("SELECT \(MetadataStore.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE a.username = \(bind: fullName)",
+                        as: RobotRecord.self)
+    }
+
+    /// The robots owned by `ownerID`, in name order.
+    public func robots(ownerID: Int64, limit: Int? = nil) async throws -> [RobotRecord] {
+        let limitClause: SQLQueryString = limit.map { "LIMIT \(bind: $0)" } ?? ""
+        return try await all("""
+            SELECT \(MetadataStore.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE r.owner_id = \(bind: ownerID)
+            ORDER BY a.username \(limitClause)
+            """, as: RobotRecord.self)
+    }
+
+    /// Robots of `ownerID` whose full name starts with `prefix`.
+    public func robots(ownerID: Int64, prefix: String, limit: Int) async throws -> [RobotRecord] {
+        try await all("""
+            SELECT \(MetadataStore.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id
+            WHERE r.owner_id = \(bind: ownerID) AND a.username LIKE \(bind: MetadataStore.likePrefix(prefix)) ESCAPE '\\'
+            ORDER BY a.username LIMIT \(bind: limit)
+            """, as: RobotRecord.self)
+    }
+}
+
+extension StoreTransaction {
     /// Creates the robot `fullName` (`owner+short`) owned by `ownerID`; `conflict` when it exists.
     public func createRobot(ownerID: Int64, fullName: String, description: String, unstructuredJSON: String,
                             tokenHash: String, tokenSealed: String) async throws -> RobotRecord {
@@ -14,35 +42,11 @@ extension MetadataStore {
             try await db.raw("""
                 INSERT INTO robot (account_id, owner_id, description, unstructured_json, token_hash, token_sealed, created_ms)
                 VALUES (\(bind: account.id), \(bind: ownerID), \(bind: description), \(bind: unstructuredJSON),
-                        \(bind: tokenHash), \(bind: tokenSealed), \(bind: Self.nowMs()))
+                        \(bind: tokenHash), \(bind: tokenSealed), \(bind: MetadataStore.nowMs()))
                 """).run()
-            return try await db.raw("SELECT \(Self.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE r.account_id = \(bind: account.id)")
+            return try await db.raw("SELECT \(MetadataStore.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE r.account_id = \(bind: account.id)")
                 .first(decoding: RobotRecord.self, with: decoder)!
         }
-    }
-
-    /// The robot named `fullName`.
-    public func robot(named fullName: String) async throws -> RobotRecord? {
-        try await first("SELECT \(Self.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE a.username = \(bind: fullName)",
-                        as: RobotRecord.self)
-    }
-
-    /// The robots owned by `ownerID`, in name order.
-    public func robots(ownerID: Int64, limit: Int? = nil) async throws -> [RobotRecord] {
-        let limitClause: SQLQueryString = limit.map { "LIMIT \(bind: $0)" } ?? ""
-        return try await all("""
-            SELECT \(Self.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id WHERE r.owner_id = \(bind: ownerID)
-            ORDER BY a.username \(limitClause)
-            """, as: RobotRecord.self)
-    }
-
-    /// Robots of `ownerID` whose full name starts with `prefix`.
-    public func robots(ownerID: Int64, prefix: String, limit: Int) async throws -> [RobotRecord] {
-        try await all("""
-            SELECT \(Self.robotColumns) FROM robot r JOIN account a ON a.id = r.account_id
-            WHERE r.owner_id = \(bind: ownerID) AND a.username LIKE \(bind: Self.likePrefix(prefix)) ESCAPE '\\'
-            ORDER BY a.username LIMIT \(bind: limit)
-            """, as: RobotRecord.self)
     }
 
     /// Replaces a robot's token.
@@ -52,6 +56,6 @@ extension MetadataStore {
 
     /// Records that a robot logged in.
     public func touchRobot(accountID: Int64) async throws {
-        try await run("UPDATE robot SET last_accessed_ms = \(bind: Self.nowMs()) WHERE account_id = \(bind: accountID)")
+        try await run("UPDATE robot SET last_accessed_ms = \(bind: MetadataStore.nowMs()) WHERE account_id = \(bind: accountID)")
     }
 }

@@ -14,11 +14,11 @@ public struct TeamMatch: Sendable, Equatable, Decodable {
     }
 }
 
-extension MetadataStore {
+extension MetadataReading {
     /// `LIKE` (SQLite, case-insensitive for ASCII) or `ILIKE` (PostgreSQL) with `%text%`.
-    private func contains(_ column: SQLQueryString, _ text: String) -> SQLQueryString {
+    fileprivate func contains(_ column: SQLQueryString, _ text: String) -> SQLQueryString {
         let like: SQLQueryString = pool.engine == .postgres ? "ILIKE" : "LIKE"
-        return "\(column) \(like) \(bind: "%" + Self.escapeLike(text) + "%") ESCAPE '\\'"
+        return "\(column) \(like) \(bind: "%" + MetadataStore.escapeLike(text) + "%") ESCAPE '\\'"
     }
 
     /// Teams whose name contains `text`, of which `accountID` is a member or whose organization it
@@ -38,7 +38,7 @@ extension MetadataStore {
     /// Robots whose short name contains `text`, owned by `accountID` or by an organization it administers.
     public func searchRobots(_ text: String, accountID: Int64, limit: Int) async throws -> [AccountRecord] {
         try await all("""
-            SELECT \(Self.accountColumns) FROM account WHERE id IN (
+            SELECT \(MetadataStore.accountColumns) FROM account WHERE id IN (
                 SELECT r.account_id FROM robot r JOIN account a ON a.id = r.account_id
                 WHERE \(contains("a.username", text)) AND (r.owner_id = \(bind: accountID)
                     OR EXISTS (SELECT 1 FROM team t JOIN team_member m ON m.team_id = t.id
@@ -50,7 +50,7 @@ extension MetadataStore {
     /// Users and organizations whose name contains `text`.
     public func searchNamespaces(_ text: String, limit: Int) async throws -> [AccountRecord] {
         try await all("""
-            SELECT \(Self.accountColumns) FROM account WHERE is_robot = FALSE AND \(contains("username", text))
+            SELECT \(MetadataStore.accountColumns) FROM account WHERE is_robot = FALSE AND \(contains("username", text))
             ORDER BY username LIMIT \(bind: limit)
             """, as: AccountRecord.self)
     }

@@ -77,6 +77,41 @@ extension MetadataStore {
     /// The order of a repository's tag history: newest first.
     static let historyOrder: SQLQueryString = "t.lifetime_start_ms DESC, t.name, t.id DESC"
 
+    /// The anchor nearest before row `offset` of the whole history and its position, from the cache or
+    /// computed anew (one pass over the history's index); nil when the history is shorter.
+    fileprivate func pageAnchor(repositoryID: Int64, windowSeconds: Int64, version known: Int64?, offset: Int, now: Int64) async throws -> (TagPageAnchors.SortKey, Int)? {
+        let key = TagPageAnchors.Key(repositoryID: repositoryID, windowSeconds: windowSeconds)
+        struct Version: Decodable { let tag_version: Int64 }
+        let read = known == nil ? try await first("SELECT tag_version FROM repository WHERE id = \(bind: repositoryID)", as: Version.self)?.tag_version : nil
+        guard let version = known ?? read else { return nil }
+        var anchors = pageAnchors.get(key, version: version, nowMs: now)
+        if anchors == nil {
+            let horizon = now - windowSeconds * 1000
+            let computed = try await all("""
+                SELECT x.lifetime_start_ms, x.name, x.id FROM (
+                    SELECT t.lifetime_start_ms, t.name, t.id, ROW_NUMBER() OVER (ORDER BY \(Self.historyOrder)) AS position FROM tag t
+                    WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))
+                ) x WHERE (x.position - 1) % \(bind: TagPageAnchors.stride) = 0 ORDER BY x.position
+                """, as: TagPageAnchors.SortKey.self)
+            struct NextEnd: Decodable { let next: Int64? }
+            let nextEnd = try await first("""
+                SELECT MIN(lifetime_end_ms) AS next FROM tag WHERE repository_id = \(bind: repositoryID) AND lifetime_end_ms > \(bind: horizon)
+                """, as: NextEnd.self)?.next
+            let leaves = nextEnd.map { $0.addingReportingOverflow(windowSeconds * 1000) }.map { $0.overflow ? Int64.max : $0.partialValue }
+            pageAnchors.put(key, TagPageAnchors.Entry(version: version, validUntilMs: leaves ?? .max,
+                                                      anchors: computed))
+            anchors = computed
+        }
+        guard let anchors, !anchors.isEmpty else { return nil }
+        let index = min(offset / TagPageAnchors.stride, anchors.count - 1)
+        return index > 0 ? (anchors[index], index * TagPageAnchors.stride) : nil
+    }
+
+    /// `text` with the `LIKE` wildcards escaped.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
     /// The visible history rows of a repository, newest first (`lifetime_start_ms DESC, name`), without the
     /// rows that ended before the time-machine window.
     ///
@@ -136,61 +171,59 @@ extension MetadataStore {
             WHERE t.id IN (\(page)) ORDER BY \(Self.historyOrder)
             """, as: TagHistoryRow.self)
     }
+}
 
-    /// The anchor nearest before row `offset` of the whole history and its position, from the cache or
-    /// computed anew (one pass over the history's index); nil when the history is shorter.
-    private func pageAnchor(repositoryID: Int64, windowSeconds: Int64, version known: Int64?, offset: Int, now: Int64) async throws -> (TagPageAnchors.SortKey, Int)? {
-        let key = TagPageAnchors.Key(repositoryID: repositoryID, windowSeconds: windowSeconds)
-        struct Version: Decodable { let tag_version: Int64 }
-        let read = known == nil ? try await first("SELECT tag_version FROM repository WHERE id = \(bind: repositoryID)", as: Version.self)?.tag_version : nil
-        guard let version = known ?? read else { return nil }
-        var anchors = pageAnchors.get(key, version: version, nowMs: now)
-        if anchors == nil {
-            let horizon = now - windowSeconds * 1000
-            let computed = try await all("""
-                SELECT x.lifetime_start_ms, x.name, x.id FROM (
-                    SELECT t.lifetime_start_ms, t.name, t.id, ROW_NUMBER() OVER (ORDER BY \(Self.historyOrder)) AS position FROM tag t
-                    WHERE t.repository_id = \(bind: repositoryID) AND t.hidden = FALSE AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > \(bind: horizon))
-                ) x WHERE (x.position - 1) % \(bind: TagPageAnchors.stride) = 0 ORDER BY x.position
-                """, as: TagPageAnchors.SortKey.self)
-            struct NextEnd: Decodable { let next: Int64? }
-            let nextEnd = try await first("""
-                SELECT MIN(lifetime_end_ms) AS next FROM tag WHERE repository_id = \(bind: repositoryID) AND lifetime_end_ms > \(bind: horizon)
-                """, as: NextEnd.self)?.next
-            let leaves = nextEnd.map { $0.addingReportingOverflow(windowSeconds * 1000) }.map { $0.overflow ? Int64.max : $0.partialValue }
-            pageAnchors.put(key, TagPageAnchors.Entry(version: version, validUntilMs: leaves ?? .max,
-                                                      anchors: computed))
-            anchors = computed
-        }
-        guard let anchors, !anchors.isEmpty else { return nil }
-        let index = min(offset / TagPageAnchors.stride, anchors.count - 1)
-        return index > 0 ? (anchors[index], index * TagPageAnchors.stride) : nil
-    }
-
-    /// `text` with the `LIKE` wildcards escaped.
-    static func escapeLike(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-    }
+extension MetadataReading {
 
     /// The child manifest digests of each of `manifestIDs` (for manifest lists).
     public func childDigests(of manifestIDs: [Int64]) async throws -> [Int64: [String]] {
         guard !manifestIDs.isEmpty else { return [:] }
-        struct Row: Decodable { let manifest_id: Int64; let digest: String }
         let rows = try await all("""
             SELECT c.manifest_id, m.digest FROM manifest_child c JOIN manifest m ON m.id = c.child_manifest_id
             WHERE c.manifest_id IN (\(SQLList(manifestIDs.map { SQLBind($0) }))) ORDER BY m.digest
-            """, as: Row.self)
+            """, as: ChildDigestsRow.self)
         return Dictionary(grouping: rows, by: \.manifest_id).mapValues { $0.map(\.digest) }
     }
 
     /// The alive, visible row of tag `name`.
     public func aliveTag(repositoryID: Int64, name: String) async throws -> TagHistoryRow? {
         try await first("""
-            SELECT \(Self.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
-            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(Self.nowMs()))
+            SELECT \(MetadataStore.tagHistoryColumns) FROM tag t JOIN manifest m ON m.id = t.manifest_id
+            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(MetadataStore.nowMs()))
             """, as: TagHistoryRow.self)
     }
 
+    /// A manifest of the repository that a tag may be restored to: reachable now, or pointed at by a tag
+    /// row that ended within the time-machine window.
+    public func restorableManifest(repositoryID: Int64, digest: String, windowSeconds: Int64) async throws -> ManifestRecord? {
+        if let reachable = try await reachableManifest(repositoryID: repositoryID, digest: digest) { return reachable }
+        let horizon = MetadataStore.nowMs() - windowSeconds * 1000
+        return try await first("""
+            SELECT \(MetadataStore.manifestColumns) FROM manifest m
+            WHERE m.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest)
+            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND t.lifetime_end_ms > \(bind: horizon))
+            """, as: ManifestRecord.self)
+    }
+
+    /// Records in the repository that its tags changed (`tag_version`, which the page anchors of other
+    /// nodes follow), and when, if `modifiedAt` is given (`last_modified_ms`).
+    func noteTagChange(repositoryID: Int64, modifiedAt: Int64?, db: any SQLDatabase) async throws {
+        let modified: SQLQueryString = modifiedAt.map { ", last_modified_ms = \(bind: $0)" } ?? ""
+        try await db.raw("UPDATE repository SET tag_version = tag_version + 1 \(modified) WHERE id = \(bind: repositoryID)").run()
+    }
+
+    /// When a new tag row for the manifest ends, from its `quay.expires-after` label (nil: never).
+    func labelledEnd(manifestID: Int64, start: Int64, db: any SQLDatabase) async throws -> Int64? {
+        let row = try await db.raw("""
+            SELECT l.label_value FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+            WHERE ml.manifest_id = \(bind: manifestID) AND l.label_key = \(bind: MetadataStore.expiresAfterLabel) ORDER BY l.id DESC LIMIT 1
+            """).first()
+        guard let value = try row?.decode(column: "label_value", as: String.self), let seconds = LabelDuration.seconds(value) else { return nil }
+        return start + seconds * 1000
+    }
+}
+
+extension StoreTransaction {
     /// Sets when the alive row `tag` ends, if it has not changed meanwhile. False when it has.
     public func setTagEnd(_ tag: TagHistoryRow, to endMs: Int64?) async throws -> Bool {
         try await pool.transaction { db in
@@ -209,13 +242,13 @@ extension MetadataStore {
     /// label says. `pusherID` is who moved it.
     public func moveTag(repositoryID: Int64, name: String, manifestID: Int64, reversion: Bool, pusherID: Int64? = nil) async throws -> TagMove {
         try await pool.transaction { db in
-            let now = Self.nowMs()
+            let now = MetadataStore.nowMs()
             if pool.engine == .postgres {
                 try await db.raw("SELECT id FROM repository WHERE id = \(bind: repositoryID) FOR UPDATE").run()
             }
             let current = try await db.raw("""
                 SELECT m.digest, t.manifest_id FROM tag t JOIN manifest m ON m.id = t.manifest_id
-                WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(Self.alive(now))
+                WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
                 """).first()
             let currentDigest = try current?.decode(column: "digest", as: String.self)
             if try current?.decode(column: "manifest_id", as: Int64.self) == manifestID, !reversion { return .unchanged }
@@ -226,18 +259,6 @@ extension MetadataStore {
         }
     }
 
-    /// A manifest of the repository that a tag may be restored to: reachable now, or pointed at by a tag
-    /// row that ended within the time-machine window.
-    public func restorableManifest(repositoryID: Int64, digest: String, windowSeconds: Int64) async throws -> ManifestRecord? {
-        if let reachable = try await reachableManifest(repositoryID: repositoryID, digest: digest) { return reachable }
-        let horizon = Self.nowMs() - windowSeconds * 1000
-        return try await first("""
-            SELECT \(Self.manifestColumns) FROM manifest m
-            WHERE m.repository_id = \(bind: repositoryID) AND m.digest = \(bind: digest)
-            AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id AND t.lifetime_end_ms > \(bind: horizon))
-            """, as: ManifestRecord.self)
-    }
-
     /// Makes every alive, visible tag pointing at the manifest end `seconds` after it started
     /// (what the `quay.expires-after` label does).
     public func expireTags(ofManifest manifestID: Int64, secondsAfterStart seconds: Int64) async throws {
@@ -245,28 +266,13 @@ extension MetadataStore {
             try await db.raw("""
                 UPDATE tag SET lifetime_end_ms = lifetime_start_ms + \(bind: seconds * 1000)
                 WHERE manifest_id = \(bind: manifestID) AND hidden = FALSE
-                AND (lifetime_end_ms IS NULL OR lifetime_end_ms > \(bind: Self.nowMs()))
+                AND (lifetime_end_ms IS NULL OR lifetime_end_ms > \(bind: MetadataStore.nowMs()))
                 """).run()
             let repositoryID = try await db.raw("SELECT repository_id FROM manifest WHERE id = \(bind: manifestID)")
                 .first(decodingColumn: "repository_id", as: Int64.self)
             if let repositoryID { try await noteTagChange(repositoryID: repositoryID, modifiedAt: nil, db: db) }
         }
     }
-
-    /// Records in the repository that its tags changed (`tag_version`, which the page anchors of other
-    /// nodes follow), and when, if `modifiedAt` is given (`last_modified_ms`).
-    func noteTagChange(repositoryID: Int64, modifiedAt: Int64?, db: any SQLDatabase) async throws {
-        let modified: SQLQueryString = modifiedAt.map { ", last_modified_ms = \(bind: $0)" } ?? ""
-        try await db.raw("UPDATE repository SET tag_version = tag_version + 1 \(modified) WHERE id = \(bind: repositoryID)").run()
-    }
-
-    /// When a new tag row for the manifest ends, from its `quay.expires-after` label (nil: never).
-    func labelledEnd(manifestID: Int64, start: Int64, db: any SQLDatabase) async throws -> Int64? {
-        let row = try await db.raw("""
-            SELECT l.label_value FROM manifest_label ml JOIN label l ON l.id = ml.label_id
-            WHERE ml.manifest_id = \(bind: manifestID) AND l.label_key = \(bind: Self.expiresAfterLabel) ORDER BY l.id DESC LIMIT 1
-            """).first()
-        guard let value = try row?.decode(column: "label_value", as: String.self), let seconds = LabelDuration.seconds(value) else { return nil }
-        return start + seconds * 1000
-    }
 }
+
+private struct ChildDigestsRow: Decodable { let manifest_id: Int64; let digest: String }

@@ -41,26 +41,55 @@ public struct TeamMemberRecord: Sendable, Equatable, Decodable {
 
 extension MetadataStore {
     static let teamMemberColumns: SQLQueryString = "id, team_id, account_id, role, created_ms, updated_ms"
+}
 
+extension MetadataReading {
     /// The place with id `id`.
     public func teamMember(id: Int64) async throws -> TeamMemberRecord? {
-        try await first("SELECT \(Self.teamMemberColumns) FROM team_member WHERE id = \(bind: id)", as: TeamMemberRecord.self)
+        try await first("SELECT \(MetadataStore.teamMemberColumns) FROM team_member WHERE id = \(bind: id)", as: TeamMemberRecord.self)
     }
 
     /// The account's place in the team.
     public func teamMember(teamID: Int64, accountID: Int64) async throws -> TeamMemberRecord? {
-        try await first("SELECT \(Self.teamMemberColumns) FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)",
+        try await first("SELECT \(MetadataStore.teamMemberColumns) FROM team_member WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)",
                         as: TeamMemberRecord.self)
     }
 
+    /// The place `id`, with its team locked on PostgreSQL so that concurrent changes to the team's owners
+    /// wait for each other (SQLite's writers are serialised already).
+    fileprivate func lockedMember(id: Int64, db: any SQLDatabase) async throws -> TeamMemberRecord? {
+        if pool.engine == .postgres {
+            try await db.raw("SELECT id FROM team WHERE id = (SELECT team_id FROM team_member WHERE id = \(bind: id)) FOR UPDATE").run()
+        }
+        return try await db.raw("SELECT \(MetadataStore.teamMemberColumns) FROM team_member WHERE id = \(bind: id)")
+            .first(decoding: TeamMemberRecord.self, with: decoder)
+    }
+
+    fileprivate func requireAnotherOwner(besides member: TeamMemberRecord, db: any SQLDatabase) async throws {
+        guard member.role == .owner else { return }
+        let owners = try await db.raw("SELECT COUNT(*) AS n FROM team_member WHERE team_id = \(bind: member.teamId) AND role = 'owner'")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+        if owners <= 1 { throw MetadataError.conflict("only owner") }
+    }
+
+    /// The account's own role in the team that owns namespace `namespaceID`, if it is in it.
+    public func ownerTeamRole(namespaceID: Int64, accountID: Int64) async throws -> MemberRole? {
+        return try await first("""
+            SELECT m.role FROM account n JOIN team_member m ON m.team_id = n.owner_team_id
+            WHERE n.id = \(bind: namespaceID) AND m.account_id = \(bind: accountID)
+            """, as: OwnerTeamRoleRow.self).map { $0.role ?? .viewer }
+    }
+}
+
+extension StoreTransaction {
     /// Puts the account in the team with its own role; nil when it is already there.
     public func addTeamMember(teamID: Int64, accountID: Int64, role: MemberRole) async throws -> TeamMemberRecord? {
         try await pool.transaction { db in
-            let now = Self.nowMs()
+            let now = MetadataStore.nowMs()
             let added = try await db.raw("""
                 INSERT INTO team_member (team_id, account_id, role, created_ms, updated_ms)
                 VALUES (\(bind: teamID), \(bind: accountID), \(bind: role.rawValue), \(bind: now), \(bind: now))
-                ON CONFLICT DO NOTHING RETURNING \(Self.teamMemberColumns)
+                ON CONFLICT DO NOTHING RETURNING \(MetadataStore.teamMemberColumns)
                 """).first(decoding: TeamMemberRecord.self, with: decoder)
             if added != nil {
                 try await db.raw("DELETE FROM team_member_invite WHERE team_id = \(bind: teamID) AND account_id = \(bind: accountID)").run()
@@ -75,8 +104,8 @@ extension MetadataStore {
             guard let member = try await lockedMember(id: id, db: db) else { return nil }
             if role != .owner { try await requireAnotherOwner(besides: member, db: db) }
             return try await db.raw("""
-                UPDATE team_member SET role = \(bind: role.rawValue), updated_ms = \(bind: Self.nowMs()) WHERE id = \(bind: id)
-                RETURNING \(Self.teamMemberColumns)
+                UPDATE team_member SET role = \(bind: role.rawValue), updated_ms = \(bind: MetadataStore.nowMs()) WHERE id = \(bind: id)
+                RETURNING \(MetadataStore.teamMemberColumns)
                 """).first(decoding: TeamMemberRecord.self, with: decoder)
         }
     }
@@ -92,29 +121,12 @@ extension MetadataStore {
         }
     }
 
-    /// The place `id`, with its team locked on PostgreSQL so that concurrent changes to the team's owners
-    /// wait for each other (SQLite's writers are serialised already).
-    private func lockedMember(id: Int64, db: any SQLDatabase) async throws -> TeamMemberRecord? {
-        if pool.engine == .postgres {
-            try await db.raw("SELECT id FROM team WHERE id = (SELECT team_id FROM team_member WHERE id = \(bind: id)) FOR UPDATE").run()
-        }
-        return try await db.raw("SELECT \(Self.teamMemberColumns) FROM team_member WHERE id = \(bind: id)")
-            .first(decoding: TeamMemberRecord.self, with: decoder)
-    }
-
-    private func requireAnotherOwner(besides member: TeamMemberRecord, db: any SQLDatabase) async throws {
-        guard member.role == .owner else { return }
-        let owners = try await db.raw("SELECT COUNT(*) AS n FROM team_member WHERE team_id = \(bind: member.teamId) AND role = 'owner'")
-            .first(decodingColumn: "n", as: Int.self) ?? 0
-        if owners <= 1 { throw MetadataError.conflict("only owner") }
-    }
-
     /// Creates team `name` of the organization with `ownerID` as its first member, holding `ownerRole`; nil
     /// when the organization has a team of that name already.
     public func createTeam(organizationID: Int64, name: String, role: TeamRole, description: String, ownerID: Int64,
                            ownerRole: MemberRole) async throws -> TeamRecord? {
         try await pool.transaction { db in
-            let now = Self.nowMs()
+            let now = MetadataStore.nowMs()
             guard let team = try await db.raw("""
                 INSERT INTO team (organization_id, name, role, description, created_ms, updated_ms)
                 VALUES (\(bind: organizationID), \(bind: name), \(bind: role.rawValue), \(bind: description), \(bind: now), \(bind: now))
@@ -127,14 +139,6 @@ extension MetadataStore {
             return team
         }
     }
-
-    /// The account's own role in the team that owns namespace `namespaceID`, if it is in it.
-    public func ownerTeamRole(namespaceID: Int64, accountID: Int64) async throws -> MemberRole? {
-        struct Row: Decodable { let role: MemberRole? }
-        return try await first("""
-            SELECT m.role FROM account n JOIN team_member m ON m.team_id = n.owner_team_id
-            WHERE n.id = \(bind: namespaceID) AND m.account_id = \(bind: accountID)
-            """, as: Row.self).map { $0.role ?? .viewer }
-    }
 }
 
+private struct OwnerTeamRoleRow: Decodable { let role: MemberRole? }

@@ -29,7 +29,7 @@ public final class RepositoryActivity: Sendable {
         }
         guard !counts.isEmpty else { return }
         do {
-            try await store.addActionCounts(counts.map { ($0.key.repositoryID, $0.key.day, $0.value) })
+            try await store.transaction { tx in try await tx.addActionCounts(counts.map { ($0.key.repositoryID, $0.key.day, $0.value) }) }
         } catch {
             pending.withLockedValue { for (key, count) in counts { $0[key, default: 0] += count } }
             throw error
@@ -43,7 +43,17 @@ public final class RepositoryActivity: Sendable {
     }
 }
 
-extension MetadataStore {
+extension MetadataReading {
+    /// A repository's counts per day from `firstDay` (inclusive), as `day → count`.
+    public func actionCounts(repositoryID: Int64, from firstDay: String) async throws -> [String: Int64] {
+        let rows = try await all("""
+            SELECT day, count FROM repository_action_count WHERE repository_id = \(bind: repositoryID) AND day >= \(bind: firstDay)
+            """, as: ActionCountsRow.self)
+        return Dictionary(rows.map { ($0.day, $0.count) }, uniquingKeysWith: +)
+    }
+}
+
+extension StoreTransaction {
     /// Adds counts to repositories' days (repositories deleted meanwhile are skipped).
     func addActionCounts(_ counts: [(repositoryID: Int64, day: String, count: Int64)]) async throws {
         try await pool.transaction { db in
@@ -57,13 +67,6 @@ extension MetadataStore {
             }
         }
     }
-
-    /// A repository's counts per day from `firstDay` (inclusive), as `day → count`.
-    public func actionCounts(repositoryID: Int64, from firstDay: String) async throws -> [String: Int64] {
-        struct Row: Decodable { let day: String; let count: Int64 }
-        let rows = try await all("""
-            SELECT day, count FROM repository_action_count WHERE repository_id = \(bind: repositoryID) AND day >= \(bind: firstDay)
-            """, as: Row.self)
-        return Dictionary(rows.map { ($0.day, $0.count) }, uniquingKeysWith: +)
-    }
 }
+
+private struct ActionCountsRow: Decodable { let day: String; let count: Int64 }

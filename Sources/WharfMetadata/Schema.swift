@@ -178,6 +178,25 @@ enum Schema {
         tagPagesMigration,
         uploadCommitMigration,
         repositoryBlobMigration,
+        eventOutboxMigration,
+    ]
+
+    /// The outbox of domain events: each is written in the transaction of the change it describes and
+    /// removed once delivered; an audit-log entry names the event it came from, so a redelivered event
+    /// (its deliverer died before removing it) is not logged twice.
+    static let eventOutboxMigration: [String] = [
+        """
+        CREATE TABLE domain_event (
+            id {{pk}},
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            claimed_until_ms BIGINT
+        )
+        """,
+        "CREATE INDEX domain_event_created ON domain_event (created_ms)",
+        "ALTER TABLE log_entry ADD COLUMN event_id BIGINT",
+        "CREATE UNIQUE INDEX log_entry_event ON log_entry (event_id)",
     ]
 
     /// The blobs a repository serves, in one table: uploaded or mounted ones until `expires_ms`, and those

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// An error of the Portus API, always rendered as `{"message": …}` with Portus's status codes; the
 /// message is a string, or an object for parameter (400) and validation (422) errors. Domain errors

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// Serves the Portus API from its route table: authenticates `Portus-Auth`, applies each endpoint's
 /// access level, and renders failures as Portus does (`{"message": …}` with the CORS headers).

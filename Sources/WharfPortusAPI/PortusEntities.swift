@@ -1,6 +1,6 @@
 import Foundation
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Portus's entities (`lib/api/entities.rb`, official presentation) with their fields in Portus's order.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/namespaces…`: Wharf's user and organization namespaces, with Portus's visibility and owning team.

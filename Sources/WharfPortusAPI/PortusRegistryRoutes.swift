@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/registries…` (administrators only): the one registry there is, Wharf itself. Its name and external

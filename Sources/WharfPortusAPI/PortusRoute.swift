@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 
 /// One endpoint of the Portus API: its method, its path template (`/api/v1/teams/{id}/members`), who
 /// may call it, and its handler.

@@ -1,4 +1,4 @@
-import WharfIdentity
+import WharfDomain
 
 /// The configuration the Portus API answers with.
 public struct PortusSettings: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 import WharfOCI
 
@@ -56,14 +56,14 @@ struct PortusStatusRoutes {
 
     /// Marks every image to be scanned again (the scanner, once configured, picks them up).
     @Sendable func rescanAll(_ call: PortusRequest) async throws -> Response {
-        try await services.store.requestRescan(tagID: nil)
+        try await services.domain.scans.requestRescan(tagID: nil, by: call.performer)
         return PortusJSON.response(.accepted, 202)
     }
 
     /// Marks the image of tag `id` to be scanned again.
     @Sendable func rescanTag(_ call: PortusRequest) async throws -> Response {
         guard try await services.store.tagOverview(id: call.id()) != nil else { throw PortusAPIError.notFound }
-        try await services.store.requestRescan(tagID: call.id())
+        try await services.domain.scans.requestRescan(tagID: call.id(), by: call.performer)
         return PortusJSON.response(.accepted, 202)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/teams…`: Portus's teams and their members. Teams of Quay organizations are shown as hidden teams:

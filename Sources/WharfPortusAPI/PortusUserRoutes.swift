@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/users…`: users (administrators only), the first administrator (`bootstrap`) and application tokens.

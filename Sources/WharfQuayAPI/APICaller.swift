@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Who is calling the API: from an OAuth bearer token, a signed-in session cookie, or nobody.

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// `GET /api/v1/discovery`: the API in Swagger 2.0, generated from the route table that serves it — every
 /// served and retired route with its path and query parameters, body schema and OAuth scope. Routes

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// The usage logs of a user, an organization, a repository and (for superusers) the whole registry:

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/messages` and `/message/{uuid}`: global messages, readable by anyone, written by superusers.
@@ -56,14 +56,14 @@ struct MessageRoutes {
         guard Self.severities.contains(body.message.severity) else {
             throw QuayAPIError.invalidRequest("'\(body.message.severity)' is not one of \(Self.severities)")
         }
-        _ = try await services.store.createGlobalMessage(content: body.message.content, mediaType: body.message.media_type,
-                                                         severity: body.message.severity)
+        try await services.domain.messages.create(content: body.message.content, mediaType: body.message.media_type,
+                                                  severity: body.message.severity, by: call.caller.performer)
         return Responses.empty(.created)
     }
 
     @Sendable func delete(_ call: QuayRequest) async throws -> Response {
         try requireSuperuser(call)
-        try await services.store.deleteGlobalMessage(uuid: call.parameter("uuid"))
+        try await services.domain.messages.delete(uuid: call.parameter("uuid"), by: call.caller.performer)
         return Responses.empty(.noContent)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Quay's OAuth 2 endpoints outside `/api/v1`: `/oauth/authorize` (consent), `/oauth/authorizeapp`

@@ -1,5 +1,5 @@
 import Foundation
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Quay's checks for organization endpoints: permission first, so a caller without the right is refused

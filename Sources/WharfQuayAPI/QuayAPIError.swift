@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// An error of the Quay API, rendered in one of Quay's two shapes: its ApiError problem document
 /// (`status`, `error_message`, `title`, `error_type`, `detail`, `type`) or Flask's `{"message": …}`.

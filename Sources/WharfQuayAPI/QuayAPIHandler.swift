@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// Serves `/api/v1` from a route table: identifies the caller, checks the CSRF token of session
 /// writes, runs the route, and renders failures in Quay's error shapes.

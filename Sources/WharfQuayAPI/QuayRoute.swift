@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 
 /// One endpoint of the Quay API: its method, its path template (`/api/v1/user/{username}`, trailing slash
 /// significant, as in Quay), the OAuth scope Quay documents for it, and its handler. The route table is

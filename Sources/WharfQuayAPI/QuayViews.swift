@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// The small JSON views Quay repeats across endpoints: avatars, entities and dates.

@@ -1,5 +1,5 @@
 import Foundation
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Quay's permission-before-existence rule for repository endpoints: a caller without the role gets

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/repository/{repository}/permissions/…`: user, robot and team roles on a repository (repository admins only).

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// Endpoints of the older Quay API guides that current Quay has retired, answered as current Quay does:

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/find/repositories` and `/find/all`: search among what the caller may see. A private repository is

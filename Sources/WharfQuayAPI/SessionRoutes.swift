@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 
 /// `POST /api/v1/signin` and `POST /api/v1/signout`: cookie sessions for API callers without a token.
 struct SessionRoutes {

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/superuser/users/` and `/superuser/organizations/{name}`: administration by the `SUPER_USERS`.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/organization/{orgname}/team/…` and `/teaminvite/{code}`: teams, their members and invitations.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `POST /api/v1/user/initialize`: creates the first user of an empty registry (`FEATURE_USER_INITIALIZE`).
@@ -43,7 +43,8 @@ struct UserInitializeRoutes {
                                                              onlyIfFirst: true, by: call.caller.performer, via: "user/initialize")
         var token: String?
         if body.access_token == true {
-            token = try await services.authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime)
+            token = try await services.authenticator.mintOAuthToken(for: account, scopes: Set(Scope.allCases), lifetime: Self.tokenLifetime,
+                                                                   by: call.caller.performer, via: "user/initialize")
         }
         return Responses.json(.ok, encoding: Reply(username: account.username, email: account.email, access_token: token))
     }

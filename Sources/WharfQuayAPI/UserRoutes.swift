@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 
 /// `/user/`, `/users/{username}`, starred repositories and entity autocompletion.
@@ -109,7 +109,7 @@ struct UserRoutes {
         let account = try call.caller.administeredAccount(services.permissions)
         let body: StarBody = try await QuayJSON.decode(call.request)
         let repository = try await RepositoryAccess(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
-        try await services.store.star(accountID: account.id, repositoryID: repository.id)
+        try await services.domain.stars.star(repository, for: account, by: call.caller.performer)
         return QuayJSON.response(.created, ["namespace": body.namespace, "repository": body.repository])
     }
 
@@ -117,7 +117,7 @@ struct UserRoutes {
         let account = try call.caller.administeredAccount(services.permissions)
         let (namespace, name) = RepositoryAccess.split(call.parameter("repository"))
         if let repository = try await services.store.repository(namespace: namespace, name: name) {
-            try await services.store.unstar(accountID: account.id, repositoryID: repository.id)
+            try await services.domain.stars.unstar(repository, for: account, by: call.caller.performer)
         }
         return Responses.empty(.noContent)
     }

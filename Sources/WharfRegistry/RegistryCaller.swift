@@ -1,6 +1,6 @@
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 import WharfOCI
 
@@ -15,6 +15,9 @@ struct RegistryCaller: Sendable {
     var token: String? = nil
     /// The peer's address, for the audit log.
     var ip: String? = nil
+
+    /// The caller as the domain's events record it (a token's holder by name).
+    var performer: Performer { Performer(identity: identity, ip: ip, name: claims?.context.user) }
 }
 
 extension RegistryCaller {
@@ -51,15 +54,20 @@ struct RepositoryAccess: Sendable {
 
 /// Resolves callers and their access, shared by all `/v2` routes.
 struct RegistryAuthorizer: Sendable {
-    let store: MetadataStore
-    let authenticator: Authenticator
+    let domain: Domain
     let tokens: RegistryTokenService
-    let permissions: PermissionResolver
-    let audit: AuditLog
-    /// Portus's delete switches, in namespaces with an owning team.
-    let deletion: DeletionPolicy
     /// Tokens recently refused for lacking a scope.
     let refusals = ScopeRefusals()
+
+    init(domain: Domain, tokens: RegistryTokenService) {
+        self.domain = domain
+        self.tokens = tokens
+    }
+
+    var store: MetadataStore { domain.store }
+    var authenticator: Authenticator { domain.authenticator }
+    var permissions: PermissionResolver { domain.permissions }
+    var deletion: DeletionPolicy { domain.deletion }
 
     /// Identifies the caller from the `Authorization` header.
     func caller(for request: Request, ip: String?) async throws -> RegistryCaller {
@@ -161,10 +169,6 @@ struct RegistryAuthorizer: Sendable {
     /// Creates the repository of a first push when the caller may create it there; nil otherwise.
     private func createOnPush(_ access: RepositoryAccess, caller: RegistryCaller) async throws -> RepositoryRecord? {
         guard let namespace = access.creatableIn else { return nil }
-        let repository = try await store.createRepository(namespaceID: namespace.id, name: access.name.repository,
-                                                          visibility: .private, creatorID: caller.identity.account?.id)
-        await audit.record("create_repo", namespace: namespace, by: Performer(identity: caller.identity, ip: caller.ip), repository: repository,
-                           metadata: ["repo": repository.name, "namespace": namespace.username])
-        return repository
+        return try await domain.repositories.createForPush(access.name.repository, in: namespace, by: caller.performer)
     }
 }

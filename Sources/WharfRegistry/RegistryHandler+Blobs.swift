@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import WharfDomain
 import WharfHTTP
 import WharfOCI
 import WharfStorage
@@ -48,9 +49,8 @@ extension RegistryHandler {
     func deleteBlob(caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
         let repository = try await authorizer.require(.delete, caller: caller, name: name)
         guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
-        guard let repository, try await store.unlinkBlob(repositoryID: repository.id, digest: digest.description) else {
-            throw RegistryError.blobUnknown(raw)
-        }
+        guard let repository else { throw RegistryError.blobUnknown(raw) }
+        try await domain.blobLinks.unlink(digest, from: repository, by: caller.performer)
         return Responses.empty(.accepted)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import WharfDomain
 import WharfHTTP
 import WharfMetadata
 import WharfOCI
@@ -56,7 +57,7 @@ extension RegistryHandler {
         case .tag(let tag): ["tag": tag]
         case .digest: ["manifest_digest": manifest.digest]
         }
-        logSoon("pull_repo", request, caller: caller, repository: repository, namespace: repositoryName.namespace, details: pulled)
+        recordSoon(.pullRepository, request, caller: caller, repository: repository, details: pulled)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: manifest.manifestBytes)))
     }
 
@@ -128,22 +129,10 @@ extension RegistryHandler {
             subjectDigest: parsed.subject?.digest, annotationsJson: annotations, layersSize: parsed.layersSize,
             blobDigests: parsed.blobs.filter { !$0.isNonDistributable }.map(\.digest), childDigests: parsed.children.map(\.digest),
             labels: try await configLabels(parsed))
-        do {
-            _ = try await store.putManifest(manifest, target: target, pusherID: try await caller.account(in: store)?.id)
-        } catch ManifestStoreError.missingBlobs(let missing) {
-            throw RegistryError(.manifestBlobUnknown, status: 400, "manifest references unknown blob \(missing[0])",
-                                detail: ["digest": missing[0]])
-        } catch ManifestStoreError.missingChildren(let missing) {
-            throw RegistryError(.manifestBlobUnknown, status: 400, "manifest references unknown manifest \(missing[0])",
-                                detail: ["digest": missing[0]])
-        }
+        try await domain.manifests.push(manifest, to: target, in: repository, by: caller.performer, client: request.headers[.userAgent])
         var headers: HTTPFields = [.location: path(name, "manifests/\(digest)"), .dockerContentDigest: digest.description]
         if let subject = parsed.subject { headers[.ociSubject] = subject.digest }
         activity.record(repositoryID: repository.id)
-        if case .tag(let tag) = reference {
-            logSoon("push_repo", request, caller: caller, repository: repository, namespace: try RegistryAuthorizer.parse(name).namespace,
-                    details: ["tag": tag, "manifest_digest": digest.description])
-        }
         return Responses.empty(.created, headers: headers)
     }
 
@@ -164,18 +153,14 @@ extension RegistryHandler {
     func deleteManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
         guard let repository = try await authorizer.require(.delete, caller: caller, name: name) else { throw RegistryError.nameUnknown(name) }
         guard let reference = Reference(raw) else { throw RegistryError.manifestUnknown(raw) }
-        let deleted: Bool
-        switch reference {
-        case .digest(let digest): deleted = try await store.deleteManifest(repositoryID: repository.id, digest: digest.description)
-        case .tag(let tag): deleted = try await store.deleteTag(repositoryID: repository.id, name: tag)
+        do {
+            switch reference {
+            case .digest(let digest): try await domain.manifests.delete(digest.description, in: repository, by: caller.performer)
+            case .tag(let tag): try await domain.tags.delete(repository, tag: tag, by: caller.performer)
+            }
+        } catch DomainError.notFound {
+            throw RegistryError.manifestUnknown(raw)
         }
-        guard deleted else { throw RegistryError.manifestUnknown(raw) }
-        let details: [String: String?] = switch reference {
-        case .tag(let tag): ["tag": tag]
-        case .digest(let digest): ["manifest_digest": digest.description]
-        }
-        logSoon("delete_tag", request, caller: caller, repository: repository, namespace: try RegistryAuthorizer.parse(name).namespace,
-                details: details)
         return Responses.empty(.accepted)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfOCI
 
 extension RegistryHandler {
@@ -21,11 +21,11 @@ extension RegistryHandler {
         switch Credentials(request: request) {
         case .basic(let username, let password):
             guard let found = try await authorizer.authenticator.authenticate(username: username, password: password) else {
-                await recordLogin(failedAs: username, ip: remoteIP, userAgent: request.headers[.userAgent])
+                try? await domain.sessions.recordFailedRegistryLogin(as: username, ip: remoteIP, userAgent: request.headers[.userAgent])
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
             }
             identity = found
-            if scopes.isEmpty { await recordLogin(of: identity, ip: remoteIP, userAgent: request.headers[.userAgent]) }
+            if scopes.isEmpty { try await domain.sessions.recordRegistryLogin(of: identity, ip: remoteIP, userAgent: request.headers[.userAgent]) }
         case .bearer:
             throw RegistryError(.unauthorized, status: 401, "the token endpoint takes Basic credentials")
         case nil:
@@ -58,27 +58,6 @@ extension RegistryHandler {
     /// The most scopes one token request may name (clients ask for one or two; each costs lookups, and a
     /// push scope may create a repository).
     static let maximumScopes = 20
-
-    /// A `docker login` (a token request without scopes) is logged as `login_success`, as in Quay.
-    private func recordLogin(of identity: Identity, ip: String?, userAgent: String?) async {
-        guard let account = identity.account else { return }
-        var namespace = account
-        if identity.kind == .robot, let robot = try? await store.robot(named: account.username),
-           let owner = try? await store.account(id: robot.ownerId) {
-            namespace = owner
-        }
-        await authorizer.audit.record("login_success", namespace: namespace, by: Performer(identity: identity, ip: ip),
-                                      metadata: ["type": "v2auth", "kind": identity.kind.rawValue, "useragent": userAgent,
-                                                 "username": account.username])
-    }
-
-    /// Failed credentials at the token endpoint are logged as `login_failure` in the named account's log.
-    private func recordLogin(failedAs username: String, ip: String?, userAgent: String?) async {
-        let account = username.hasPrefix("$") ? nil : try? await store.account(named: username)
-        await authorizer.audit.record("login_failure", namespace: account, by: Performer(identity: .anonymous, ip: ip),
-                                      metadata: ["type": "v2auth", "useragent": userAgent, "username": username,
-                                                 "message": "Invalid Username or Password"])
-    }
 
     /// Parses `repository:<name>:<actions>`; the name may carry the server's host name as a prefix.
     private func parseScope(_ scope: String) throws -> (name: String, actions: [String]) {

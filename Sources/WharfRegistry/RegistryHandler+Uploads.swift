@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import WharfDomain
 import WharfHTTP
 import WharfMetadata
 import WharfOCI
@@ -13,23 +14,23 @@ extension RegistryHandler {
         if let mount = request.query("mount"), let digest = Digest(mount), let from = request.query("from") {
             let source = try? await authorizer.access(caller, to: from)
             if let source, source.actions.contains(.pull), let sourceRepository = source.repository,
-               try await uploads.mount(digest, from: sourceRepository, into: repository) {
+               try await domain.blobLinks.mount(digest, from: sourceRepository, into: repository, by: caller.performer) {
                 return blobCreated(name: name, digest: digest)
             }
         }
         if let raw = request.query("digest") {
             guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
-            let id = try await uploads.start(in: repository)
-            let upload = try await uploads.session(id, in: repository)
+            let id = try await domain.uploads.start(in: repository)
+            let upload = try await domain.uploads.session(id, in: repository)
             do {
-                try await uploads.complete(upload, digest: digest, lastChunk: request.body, range: nil)
+                try await domain.uploads.complete(upload, digest: digest, lastChunk: request.body, range: nil, by: caller.performer)
             } catch {
-                try? await uploads.cancel(upload)
+                try? await domain.uploads.cancel(upload)
                 throw error
             }
             return blobCreated(name: name, digest: digest)
         }
-        let id = try await uploads.start(in: repository)
+        let id = try await domain.uploads.start(in: repository)
         return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: 0))
     }
 
@@ -37,16 +38,16 @@ extension RegistryHandler {
     /// repository is enough: the unguessable upload id is the rest of the credential.
     func uploadStatus(caller: RegistryCaller, name: String, id: String) async throws -> Response {
         guard let repository = try await authorizer.require(.pull, caller: caller, name: name) else { throw RegistryError.uploadUnknown(id) }
-        let upload = try await uploads.session(id, in: repository)
+        let upload = try await domain.uploads.session(id, in: repository)
         return Responses.empty(.noContent, headers: sessionHeaders(name: name, id: id, size: upload.byteCount))
     }
 
     /// `PATCH /v2/<name>/blobs/uploads/<id>`: a streamed body or a chunk with `Content-Range`.
     func patchUpload(_ request: Request, caller: RegistryCaller, name: String, id: String) async throws -> Response {
         let repository = try await authorizer.requireExisting(.push, caller: caller, name: name)
-        let upload = try await uploads.session(id, in: repository)
+        let upload = try await domain.uploads.session(id, in: repository)
         let size = try await withUploadLocation(name: name, id: id) {
-            try await uploads.append(request.body, to: upload, range: try chunkRange(request, of: upload))
+            try await domain.uploads.append(request.body, to: upload, range: try chunkRange(request, of: upload))
         }
         return Responses.empty(.accepted, headers: sessionHeaders(name: name, id: id, size: size))
     }
@@ -56,7 +57,7 @@ extension RegistryHandler {
         guard let header = request.headers[.contentRange] else { return nil }
         guard let range = UploadService.parseContentRange(header) else {
             throw RegistryError(.rangeInvalid, status: 416, "invalid Content-Range \(header)",
-                                headers: [("Range", UploadService.rangeHeader(size: upload.byteCount)), ("Docker-Upload-UUID", upload.uuid)])
+                                headers: [("Range", RegistryError.rangeHeader(size: upload.byteCount)), ("Docker-Upload-UUID", upload.uuid)])
         }
         return range
     }
@@ -64,7 +65,11 @@ extension RegistryHandler {
     /// Runs `body`, adding the upload's `Location` to a 416, so that the client can ask where to resume.
     private func withUploadLocation<T>(name: String, id: String, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            do {
+                return try await body()
+            } catch let error as ContentError {
+                throw RegistryError(error)
+            }
         } catch let error as RegistryError where error.status == 416 {
             throw RegistryError(error.code, status: 416, error.message, detail: error.detail,
                                 headers: error.headers + [("Location", path(name, "blobs/uploads/\(id)"))])
@@ -75,16 +80,17 @@ extension RegistryHandler {
     /// like a `PATCH`, may name its place with `Content-Range`).
     func completeUpload(_ request: Request, caller: RegistryCaller, name: String, id: String) async throws -> Response {
         let repository = try await authorizer.requireExisting(.push, caller: caller, name: name)
-        let upload = try await uploads.session(id, in: repository)
+        let upload = try await domain.uploads.session(id, in: repository)
         guard let raw = request.query("digest") else {
             throw RegistryError.digestInvalid("the digest query parameter is required", digest: "")
         }
         guard let digest = Digest(raw) else {
-            try await uploads.cancel(upload)
+            try await domain.uploads.cancel(upload)
             throw RegistryError.digestInvalid("invalid digest", digest: raw)
         }
         try await withUploadLocation(name: name, id: id) {
-            try await uploads.complete(upload, digest: digest, lastChunk: request.body, range: try chunkRange(request, of: upload))
+            try await domain.uploads.complete(upload, digest: digest, lastChunk: request.body, range: try chunkRange(request, of: upload),
+                                              by: caller.performer)
         }
         return blobCreated(name: name, digest: digest)
     }
@@ -92,8 +98,8 @@ extension RegistryHandler {
     /// `DELETE /v2/<name>/blobs/uploads/<id>`: cancels the upload.
     func cancelUpload(caller: RegistryCaller, name: String, id: String) async throws -> Response {
         let repository = try await authorizer.requireExisting(.push, caller: caller, name: name)
-        let upload = try await uploads.session(id, in: repository)
-        try await uploads.cancel(upload)
+        let upload = try await domain.uploads.session(id, in: repository)
+        try await domain.uploads.cancel(upload)
         return Responses.empty(.noContent)
     }
 
@@ -103,6 +109,6 @@ extension RegistryHandler {
     }
 
     private func sessionHeaders(name: String, id: String, size: Int64) -> HTTPFields {
-        [.location: path(name, "blobs/uploads/\(id)"), .range: UploadService.rangeHeader(size: size), .dockerUploadUUID: id]
+        [.location: path(name, "blobs/uploads/\(id)"), .range: RegistryError.rangeHeader(size: size), .dockerUploadUUID: id]
     }
 }

@@ -3,39 +3,35 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import WharfHTTP
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 import WharfOCI
 import WharfStorage
 
-/// Serves the OCI distribution API under `/v2`: parses the route, identifies the caller and hands the
-/// request to the endpoint; every failure is rendered in the specification's error format here.
+/// Serves the OCI distribution API under `/v2`: parses the route, identifies the caller, hands the
+/// request to the domain and renders the answer; every failure is rendered in the specification's error
+/// format here. It reads the store and the blob store directly (pulls), and changes nothing but through
+/// the domain's services.
 public struct RegistryHandler: Sendable {
     let configuration: RegistryConfiguration
     let authorizer: RegistryAuthorizer
-    let uploads: UploadService
+    let domain: Domain
     let store: MetadataStore
     let blobs: any BlobStore
     let tokens: RegistryTokenService
     /// Pull and push counts (popularity and statistics).
     let activity: RepositoryActivity
-    /// Where pulls, pushes and deletions are logged.
-    let audit: AuditLog
     let logger: Logger
 
-    public init(configuration: RegistryConfiguration, store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator,
-                permissions: PermissionResolver, deletion: DeletionPolicy, audit: AuditLog, tokens: RegistryTokenService, activity: RepositoryActivity,
-                logger: Logger) {
+    public init(configuration: RegistryConfiguration, domain: Domain, tokens: RegistryTokenService, activity: RepositoryActivity, logger: Logger) {
         self.configuration = configuration
-        self.store = store
-        self.blobs = blobs
+        self.domain = domain
+        store = domain.store
+        blobs = domain.blobs
         self.tokens = tokens
         self.activity = activity
-        self.audit = audit
         self.logger = logger
-        authorizer = RegistryAuthorizer(store: store, authenticator: authenticator, tokens: tokens, permissions: permissions, audit: audit,
-                                        deletion: deletion)
-        uploads = UploadService(store: store, blobs: blobs, hashes: UploadHashCache(), configuration: configuration)
+        authorizer = RegistryAuthorizer(domain: domain, tokens: tokens)
     }
 
     /// Whether `path` belongs to the registry API.
@@ -49,6 +45,10 @@ public struct RegistryHandler: Sendable {
             response = try await route(request, remoteIP: remoteIP)
         } catch let error as RegistryError {
             response = render(error, request: request)
+        } catch let error as ContentError {
+            response = render(RegistryError(error), request: request)
+        } catch let error as DomainError {
+            response = render(RegistryError(error), request: request)
         } catch {
             response = render(Self.registryError(for: error, logger: logger, path: request.uri.path), request: request)
         }

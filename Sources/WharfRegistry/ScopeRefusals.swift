@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import WharfIdentity
+import WharfDomain
 
 /// Remembers, for a minute, which registry tokens were refused for lacking a scope, so that the answer
 /// to a second try with the same token differs from the first.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WharfDomain
 import WharfFaults
 import WharfHTTP
 import WharfMetadata
@@ -13,6 +14,7 @@ import WharfQuayAPI
 /// callback URL. Any node may run an export; the claim in the database keeps two from running the same.
 public struct LogExportWorker: Service {
     let store: MetadataStore
+    let exports: LogExportService
     /// `scheme://host` of the exported documents' URLs.
     let baseURL: String
     let policy: OutboundURLPolicy
@@ -37,7 +39,7 @@ public struct LogExportWorker: Service {
     public func drain() async {
         while !Task.isCancelled {
             do {
-                guard let export = try await store.claimLogExport(staleAfterMs: Self.staleAfterMs) else { return }
+                guard let export = try await exports.claimNext(staleAfterMs: Self.staleAfterMs) else { return }
                 await perform(export)
             } catch {
                 if !(error is ServiceFault) { logger.warning("could not claim a log export", metadata: ["error": "\(error)"]) }
@@ -53,11 +55,11 @@ public struct LogExportWorker: Service {
         var status = "success"
         do {
             let document = try await document(for: export, namespace: namespace?.username, repository: repository?.name)
-            try await store.finishLogExport(id: export.id, status: status, content: document)
+            try await exports.finish(export, status: status, document: document)
         } catch {
             status = "failed"
             logger.error("log export failed", metadata: ["export": "\(export.uuid)", "error": "\(error)"])
-            try? await store.finishLogExport(id: export.id, status: status, content: nil)
+            try? await exports.finish(export, status: status, document: nil)
         }
         if let callback = export.callbackURL {
             await call(callback, export: export, status: status, namespace: namespace?.username, repository: repository?.name)

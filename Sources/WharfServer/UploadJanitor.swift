@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import WharfDomain
 import WharfFaults
 import WharfMetadata
 import WharfOCI
@@ -13,6 +14,7 @@ import WharfStorage
 public struct UploadJanitor: Service {
     let store: MetadataStore
     let blobs: any BlobStore
+    let uploads: UploadService
     let expirySeconds: Int64
     /// How old a leftover must be before it is removed (`STORAGE_RECONCILE_GRACE_SEC`).
     let graceSeconds: Int64
@@ -33,16 +35,7 @@ public struct UploadJanitor: Service {
     @discardableResult
     public func sweep(blobs includeBlobs: Bool = true) async throws -> Sweep {
         var sweep = Sweep()
-        let cutoff = MetadataStore.nowMs() - expirySeconds * 1000
-        while true {
-            let stale = try await store.staleUploads(beforeMs: cutoff, limit: 100)
-            if stale.isEmpty { break }
-            for id in stale {
-                try await blobs.deleteUpload(id: id)
-                try await store.deleteUpload(uuid: id)
-                sweep.expiredUploads += 1
-            }
-        }
+        sweep.expiredUploads = try await uploads.removeAbandoned(before: MetadataStore.nowMs() - expirySeconds * 1000)
         let graceCutoff = Date(timeIntervalSinceNow: -Double(graceSeconds))
         let staged = try await blobs.stagedUploads(lastWrittenBefore: graceCutoff)
         let owned = try await store.existingUploads(staged)

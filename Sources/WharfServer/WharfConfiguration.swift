@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import Yams
 
 /// The server's settings: command-line options over a YAML file that uses Quay's key names.
@@ -70,6 +70,21 @@ public struct WharfConfiguration: Sendable {
     public init() {}
 
     /// The host name clients use, which is also the registry token audience.
+    /// What the domain layer takes from the configuration.
+    public var domainSettings: DomainSettings {
+        var settings = DomainSettings()
+        settings.superusersFullAccess = superusersFullAccess
+        settings.portusRules = portusRules
+        settings.requireTeamInvite = mailing && requireTeamInvite
+        settings.appTokenLifetime = appTokenLifetime
+        settings.maximumBlobSize = maximumLayerSize
+        settings.temporaryLinkSeconds = pushTempTagExpiration
+        settings.registryHostname = effectiveServerHostname
+        settings.registryUsesSSL = urlScheme == "https"
+        settings.registryName = registryTitle
+        return settings
+    }
+
     public var effectiveServerHostname: String { serverHostname ?? "\(hostname):\(port)" }
     public var sqlitePath: String { dataDirectory + "/wharf.db" }
     /// The database for messages: `DB_URI` without its password, or the SQLite file.

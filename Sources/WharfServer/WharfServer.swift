@@ -4,7 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 import WharfPortusAPI
 import WharfQuayAPI
@@ -19,11 +19,13 @@ public struct WharfServer: Sendable {
     public let blobs: any BlobStore
     public let authenticator: Authenticator
     public let accounts: AccountService
-    /// The identity services the APIs share (organizations, teams, robots, tokens, permissions, audit log).
-    public let services: QuayServices
+    /// The domain layer the three APIs share.
+    public let domain: Domain
+    /// What the Quay API's routes use (the domain and the Quay settings).
+    public let quayServices: QuayServices
     public let janitor: UploadJanitor
-    /// Writes pull and push counts to the database every few seconds.
-    public let flusher: ActivityFlusher
+    /// Delivers the domain's events and writes pull and push counts.
+    public let deliverer: EventDeliverer
     /// Carries out queued log exports.
     public let exports: LogExportWorker
     let registry: RegistryHandler
@@ -63,33 +65,31 @@ public struct WharfServer: Sendable {
         let sealer = try StartupError.wrap("cannot load the database secret key") {
             try SecretSealer.load(configured: configuration.databaseSecretKey, path: configuration.databaseSecretKeyPath)
         }
+        let domain = Domain(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer,
+                            settings: configuration.domainSettings, logger: logger)
         var settings = QuaySettings(serverHostname: configuration.effectiveServerHostname, urlScheme: configuration.urlScheme,
                                     userInitialize: configuration.userInitialize, superusersFullAccess: configuration.superusersFullAccess,
                                     mailing: configuration.mailing, requireTeamInvite: configuration.requireTeamInvite,
-                                    appTokenLifetime: configuration.appTokenLifetime, portusRules: configuration.portusRules)
+                                    appTokenLifetime: configuration.appTokenLifetime)
         settings.directOAuthClients = configuration.directOAuthClients
-        let services = QuayServices(store: store, blobs: blobs, authenticator: authenticator, sealer: sealer, settings: settings, logger: logger)
-        let flusher = ActivityFlusher(activity: activity, audit: services.audit, store: store, interval: .seconds(5), logger: logger)
-        let registry = RegistryHandler(configuration: registryConfiguration, store: store, blobs: blobs, authenticator: authenticator,
-                                       permissions: services.permissions, deletion: services.deletion, audit: services.audit, tokens: tokens,
-                                       activity: activity, logger: logger)
+        let services = QuayServices(domain: domain, settings: settings)
+        let deliverer = EventDeliverer(events: domain.events, activity: activity, store: store, interval: .seconds(1),
+                                       countInterval: .seconds(5), logger: logger)
+        let registry = RegistryHandler(configuration: registryConfiguration, domain: domain, tokens: tokens, activity: activity, logger: logger)
         let quay = QuayAPIHandler(routes: QuayRouteTable.routes(services), services: services, logger: logger)
         let oauth = OAuthHandler(services: services, api: quay)
         let portusSettings = PortusSettings(hostname: configuration.effectiveServerHostname, useSSL: configuration.urlScheme == "https",
                                             defaultRegistryName: configuration.registryTitle, version: version, rules: configuration.portusRules)
-        let portus = PortusAPIHandler(services: PortusServices(store: store, blobs: blobs, authenticator: authenticator, permissions: services.permissions,
-                                                               audit: services.audit, appTokens: services.appTokens, repositories: services.repositories,
-                                                               tags: services.tags, settings: portusSettings, logger: logger),
-                                      logger: logger)
-        let exports = LogExportWorker(store: store, baseURL: "\(configuration.urlScheme)://\(configuration.effectiveServerHostname)",
+        let portus = PortusAPIHandler(services: PortusServices(domain: domain, settings: portusSettings, logger: logger), logger: logger)
+        let exports = LogExportWorker(store: store, exports: domain.logExports, baseURL: "\(configuration.urlScheme)://\(configuration.effectiveServerHostname)",
                                       policy: OutboundURLPolicy(allowedHosts: configuration.outboundAllowedHosts),
                                       interval: .seconds(2), logger: logger)
-        let janitor = UploadJanitor(store: store, blobs: blobs, expirySeconds: configuration.uploadExpiration,
+        let janitor = UploadJanitor(store: store, blobs: blobs, uploads: domain.uploads, expirySeconds: configuration.uploadExpiration,
                                     graceSeconds: configuration.storageReconcileGrace, interval: .seconds(600),
                                     blobInterval: .seconds(3600), logger: logger)
         return WharfServer(configuration: configuration, store: store, blobs: blobs, authenticator: authenticator,
-                           accounts: services.accounts, services: services, janitor: janitor, flusher: flusher, exports: exports, registry: registry, quay: quay,
-                           portus: portus, oauth: oauth, logger: logger)
+                           accounts: domain.accounts, domain: domain, quayServices: services, janitor: janitor, deliverer: deliverer, exports: exports, registry: registry,
+                           quay: quay, portus: portus, oauth: oauth, logger: logger)
     }
 
     /// The HTTP application listening on the configured address, with its connection guards.
@@ -106,7 +106,7 @@ public struct WharfServer: Sendable {
                            server: .guardedHTTP1(timeouts: configuration.httpTimeouts, connections: connections, logger: logger),
                            configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf",
                                                 availableConnectionsDelegate: limit),
-                           services: [janitor, flusher, exports], onServerRunning: onListening, logger: logger)
+                           services: [janitor, deliverer, exports], onServerRunning: onListening, logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT. A shutdown lets requests in progress finish for

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
 import WharfServer
 
@@ -159,9 +159,9 @@ struct CreateToken: AsyncParsableCommand {
                 throw ValidationError("no user named \(username)")
             }
             let token = try await server.authenticator.mintOAuthToken(for: account, scopes: parsed,
-                                                                      lifetime: expiresIn.map(TimeInterval.init) ?? OAuthService.tokenLifetime)
-            await server.services.audit.record("create_oauth_api_token", namespace: account, by: nil,
-                                               metadata: ["scope": Scope.render(parsed), "via": "command line"])
+                                                                      lifetime: expiresIn.map(TimeInterval.init) ?? OAuthService.tokenLifetime,
+                                                                      by: nil, via: "command line")
+            await server.deliverer.flush()
             print(token)
         }
     }

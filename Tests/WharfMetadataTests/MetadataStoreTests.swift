@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// The metadata store on SQLite and, when `WHARF_TEST_POSTGRES_URI` is set, on PostgreSQL.

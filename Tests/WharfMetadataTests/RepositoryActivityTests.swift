@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// Pull and push counts gathered in memory and added up in the database.

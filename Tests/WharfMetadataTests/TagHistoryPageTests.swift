@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// Pages of a long tag history read through the page anchors and the alive-rows index give exactly the

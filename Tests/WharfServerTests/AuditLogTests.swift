@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// The audit log: identity actions are recorded with Quay's kinds, their performer, address and metadata.
@@ -151,7 +152,7 @@ final class AuditLogTests: XCTestCase {
                 XCTAssertEqual(login.status, .ok, login.text)
                 let wrong = try await client.execute(uri: "/v2/auth?service=\(service)", method: .get, headers: .basic("alice", "wrong-password"))
                 XCTAssertEqual(wrong.status, .unauthorized)
-                let robot = try await server.server.services.robots.create(
+                let robot = try await server.server.domain.robots.create(
                     owner: alice, shortname: "ci", description: "", unstructuredJSON: "{}",
                     by: Performer(identity: Identity(kind: .user, account: alice, scopes: nil, isSuperuser: false), ip: nil))
                 let robotLogin = try await client.execute(uri: "/v2/auth?service=\(service)", method: .get,

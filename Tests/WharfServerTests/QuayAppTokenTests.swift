@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// `/api/v1/user/apptoken…` and app-specific tokens as registry credentials (`$app`).

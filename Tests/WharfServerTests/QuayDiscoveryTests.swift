@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import WharfIdentity
+import WharfDomain
 import WharfQuayAPI
 import XCTest
 
@@ -17,7 +17,7 @@ final class QuayDiscoveryTests: XCTestCase {
             let definitions = OrgKit.object(response.json["definitions"])
             XCTAssertNotNil(definitions["ApiError"])
 
-            let routes = QuayRouteTable.routes(server.server.services)
+            let routes = QuayRouteTable.routes(server.server.quayServices)
             var described = 0
             for route in routes {
                 let operation = OrgKit.object(paths[route.path].map(OrgKit.object)?[route.method.rawValue.lowercased()])

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// Usage logs: what the registry and the API record, the user, organization, repository and superuser
@@ -50,7 +51,7 @@ final class QuayLogTests: XCTestCase {
                     XCTAssertEqual(pulled.status, .ok)
                 }
                 _ = try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .head, headers: Auth.alice)
-                await server.server.flusher.flush()
+                await server.server.deliverer.flush()
 
                 let mine = try await Self.walk(world.aliceAPI, "/api/v1/user/logs")
                 let kinds = mine.compactMap { $0["kind"] as? String }
@@ -135,7 +136,7 @@ final class QuayLogTests: XCTestCase {
             try await server.run { client in
                 let world = try await OrgKit.world(server, client)
                 _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/app", tag: "v1")
-                await server.server.flusher.flush()
+                await server.server.deliverer.flush()
 
                 try await world.aliceAPI.post("/api/v1/user/exportlogs", ["callback_url": "ftp://example.com/x"])
                     .assertAPIError(400, "invalid_request")

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import XCTest
 
 /// Global messages (`/messages`, `/message/{uuid}`) and error descriptions (`/error/{error_type}`).

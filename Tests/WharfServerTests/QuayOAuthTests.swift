@@ -3,8 +3,9 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOConcurrencyHelpers
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// OAuth 2 flows outside `/api/v1`: `/oauth/authorize`, `/oauth/authorizeapp` and `/oauth/access_token`.

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import WharfOCI
 import XCTest
 
@@ -155,7 +156,7 @@ final class QuayRepositoryTests: XCTestCase {
                 Self.expect(try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .head, headers: Auth.alice), .ok)
                 Self.expect(try await aliceAPI.put("/api/v1/repository/alice/app", ["description": "The app"]), .ok)
                 Self.expect(try await aliceAPI.post("/api/v1/user/starred", ["namespace": "alice", "repository": "app"]), .created)
-                await server.server.flusher.flush()
+                await server.server.deliverer.flush()
 
                 let view = try await aliceAPI.get("/api/v1/repository/alice/app?includeStats=true")
                 XCTAssertEqual(view.status, .ok, view.text)
@@ -219,7 +220,7 @@ final class QuayRepositoryTests: XCTestCase {
                 let anonymous = QuayClient(client: client, token: nil)
                 _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/app", tag: "v1")
                 _ = try await client.execute(uri: "/v2/alice/app/manifests/v1", method: .get, headers: Auth.alice)
-                await server.server.flusher.flush()
+                await server.server.deliverer.flush()
                 Self.expect(try await aliceAPI.post("/api/v1/repository", ["repository": "open", "visibility": "public", "description": "o"]), .created)
                 Self.expect(try await aliceAPI.post("/api/v1/repository", ["repository": "shared", "visibility": "private", "description": ""]), .created)
                 Self.expect(try await aliceAPI.put("/api/v1/repository/alice/shared/permissions/user/bob", ["role": "read"]), .ok)

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// `POST /api/v1/signin`, `POST /api/v1/signout`, `GET /csrf_token` and the CSRF rule for session writes.

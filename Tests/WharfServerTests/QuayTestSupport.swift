@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// Calls to the Quay API as one caller (an OAuth bearer token, or nobody).
@@ -36,7 +37,7 @@ struct QuayClient {
 extension TestServer {
     /// Mints an OAuth token for `account` with `scopes` (all scopes by default).
     func token(for account: AccountRecord, scopes: Set<Scope> = Set(Scope.allCases)) async throws -> String {
-        try await server.authenticator.mintOAuthToken(for: account, scopes: scopes, lifetime: 3600)
+        try await server.authenticator.mintOAuthToken(for: account, scopes: scopes, lifetime: 3600, by: nil)
     }
 
     /// A Quay API client for `account` with `scopes` (all scopes by default).

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import WharfIdentity
+import WharfDomain
 import WharfMetadata
+import WharfTestSupport
 import XCTest
 
 /// Robots, teams, OAuth scopes and `$oauthtoken` as registry identities: who may pull, push and create

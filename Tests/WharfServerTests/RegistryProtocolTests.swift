@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import WharfMetadata
+import WharfTestSupport
 import WharfOCI
 import XCTest
 
@@ -724,8 +725,8 @@ final class RegistryProtocolTests: XCTestCase {
             try await server.run { client in
                 _ = try await RegistryCalls(client: client, auth: Auth.alice).pushImage("alice/secret", tag: "v1")
                 let authenticator = server.server.authenticator
-                let userOnly = try await authenticator.mintOAuthToken(for: alice, scopes: [.userRead], lifetime: 600)
-                let reader = try await authenticator.mintOAuthToken(for: alice, scopes: [.repoRead], lifetime: 600)
+                let userOnly = try await authenticator.mintOAuthToken(for: alice, scopes: [.userRead], lifetime: 600, by: nil)
+                let reader = try await authenticator.mintOAuthToken(for: alice, scopes: [.repoRead], lifetime: 600, by: nil)
                 let service = server.configuration.effectiveServerHostname
                 for (token, expected) in [(userOnly, [String]()), (reader, ["alice/secret"])] {
                     let basic = try await client.execute(uri: "/v2/_catalog", method: .get, headers: .basic("$oauthtoken", token))

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import WharfMetadata
+import WharfTestSupport
 import WharfOCI
 import XCTest
 

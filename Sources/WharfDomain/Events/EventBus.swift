@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import WharfFaults
+import WharfMetadata
+
+/// Hears of delivered events. Delivery is at least once: a subscriber that writes keys what it writes by
+/// the event's outbox id, so that an event delivered twice (its first deliverer died) counts once.
+public protocol EventSubscriber: Sendable {
+    func handle(_ events: [DeliveredEvent]) async throws
+}
+
+/// An event from the outbox, with its id there.
+public struct DeliveredEvent: Sendable {
+    public let id: Int64
+    public let event: DomainEvent
+
+    public init(id: Int64, event: DomainEvent) {
+        self.id = id
+        self.event = event
+    }
+}
+
+/// Delivers the outbox's events to the subscribers after their transaction commits: at once, before the
+/// operation answers, when one of them asks for it (`Kind.isDeliveredAtOnce`); otherwise in batches by
+/// the server's `EventDeliverer`. Events whose deliverer died are taken over once their claim runs out.
+public final class EventBus: Sendable {
+    let store: MetadataStore
+    let logger: Logger
+    private let subscribers = NIOLockedValueBox<[any EventSubscriber]>([])
+    /// Pulls waiting in memory to be written to the outbox (the pull path writes nothing itself).
+    private let buffered = NIOLockedValueBox<[DomainEvent]>([])
+    /// Wakes the deliverer when batched events were committed.
+    private let wake: AsyncStream<Void>.Continuation
+    /// What the deliverer waits on.
+    public let wakeups: AsyncStream<Void>
+
+    /// How long a deliverer holds the events it claimed before another may take them over.
+    let leaseMs: Int64
+    /// Events buffered in memory at most; beyond, new ones are dropped (and the drop is reported).
+    static let bufferLimit = 100_000
+    /// The kinds delivered in batches.
+    static let batchedKinds = DomainEvent.Kind.allCases.filter { !$0.isDeliveredAtOnce }.map(\.rawValue)
+
+    public init(store: MetadataStore, logger: Logger, leaseMs: Int64 = 60_000) {
+        self.store = store
+        self.logger = logger
+        self.leaseMs = leaseMs
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        store.observeEvents { [weak self] events in await self?.committed(events) }
+    }
+
+    public func subscribe(_ subscriber: any EventSubscriber) {
+        subscribers.withLockedValue { $0.append(subscriber) }
+    }
+
+    /// Queues an event to be written to the outbox with the next `flush` (pulls, which must not write on
+    /// their own path).
+    public func recordSoon(_ event: DomainEvent) {
+        let accepted = buffered.withLockedValue { buffered in
+            guard buffered.count < Self.bufferLimit else { return false }
+            buffered.append(event)
+            return true
+        }
+        if !accepted { logger.error("event buffer is full; dropping an event", metadata: ["kind": "\(event.kind.rawValue)"]) }
+    }
+
+    /// Writes the queued events to the outbox in one transaction; on failure they stay queued.
+    public func flush() async throws {
+        let events = buffered.withLockedValue { buffered in
+            defer { buffered.removeAll() }
+            return buffered
+        }
+        guard !events.isEmpty else { return }
+        do {
+            try await store.transaction { tx in try await tx.emit(events) }
+        } catch {
+            buffered.withLockedValue { $0.insert(contentsOf: events, at: 0) }
+            throw error
+        }
+    }
+
+    /// After a commit: delivers the transaction's events now when one of them asks for it, else leaves
+    /// them to the deliverer.
+    func committed(_ records: [RecordedEvent]) async {
+        guard records.contains(where: { DomainEvent.Kind(rawValue: $0.kind)?.isDeliveredAtOnce ?? false }) else {
+            wake.yield()
+            return
+        }
+        do {
+            let claimed = try await store.claimEvents(ids: records.map(\.id), leaseMs: leaseMs)
+            try await deliver(records.filter { claimed.contains($0.id) })
+        } catch {
+            if !(error is ServiceFault) { logger.error("could not deliver events", metadata: ["error": "\(error)"]) }
+            wake.yield()
+        }
+    }
+
+    /// Delivers the events waiting in the outbox: the batched ones, and any left behind for `stragglerMs`
+    /// (a deliverer that died, an outage). Returns how many were delivered.
+    @discardableResult
+    public func deliverPending(stragglerMs: Int64 = 5_000) async throws -> Int {
+        var delivered = 0
+        while true {
+            let records = try await store.claimEvents(kinds: Self.batchedKinds, createdBeforeMs: MetadataStore.nowMs() - stragglerMs,
+                                                      limit: 500, leaseMs: leaseMs)
+            guard !records.isEmpty else { return delivered }
+            try await deliver(records)
+            delivered += records.count
+        }
+    }
+
+    /// Hands events to every subscriber, then removes them from the outbox.
+    private func deliver(_ records: [RecordedEvent]) async throws {
+        guard !records.isEmpty else { return }
+        let decoder = JSONDecoder()
+        let events = records.compactMap { record -> DeliveredEvent? in
+            guard let event = try? decoder.decode(DomainEvent.self, from: Data(record.payload.utf8)) else {
+                logger.error("dropping an event that cannot be read", metadata: ["id": "\(record.id)", "kind": "\(record.kind)"])
+                return nil
+            }
+            return DeliveredEvent(id: record.id, event: event)
+        }
+        for subscriber in subscribers.withLockedValue({ $0 }) {
+            try await subscriber.handle(events)
+        }
+        try await store.deleteEvents(ids: records.map(\.id))
+    }
+}
