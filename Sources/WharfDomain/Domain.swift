@@ -34,9 +34,8 @@ public struct Domain: Sendable {
     public let events: EventBus
     public let settings: DomainSettings
     public let authenticator: Authenticator
-    public let permissions: PermissionResolver
-    public let deletion: DeletionPolicy
-    public let portusPolicy: PortusPolicy
+    /// The one access policy, for every API and the registry's token endpoint.
+    public let policy: AccessPolicy
     public let accounts: AccountService
     public let users: UserAdministration
     public let sessions: SessionService
@@ -70,23 +69,21 @@ public struct Domain: Sendable {
         self.authenticator = authenticator
         events = EventBus(store: store, logger: logger)
         events.subscribe(AuditLog(store: store))
-        permissions = PermissionResolver(store: store, superusersFullAccess: settings.superusersFullAccess)
-        deletion = DeletionPolicy(permissions: permissions, rules: settings.portusRules)
-        portusPolicy = PortusPolicy(store: store, permissions: permissions, rules: settings.portusRules)
+        policy = AccessPolicy(store: store, superusersFullAccess: settings.superusersFullAccess, rules: settings.portusRules)
         accounts = AccountService(store: store)
         appTokens = AppTokenService(store: store, sealer: sealer, authenticator: authenticator, lifetime: settings.appTokenLifetime)
         users = UserAdministration(store: store, authenticator: authenticator, appTokens: appTokens)
         sessions = SessionService(store: store, authenticator: authenticator)
-        organizations = OrganizationService(store: store, authenticator: authenticator, deletion: deletion)
+        organizations = OrganizationService(store: store, authenticator: authenticator, policy: policy)
         teams = TeamService(store: store, requireInvite: settings.requireTeamInvite)
         namespaces = NamespaceService(store: store, authenticator: authenticator)
         portusTeams = PortusTeamService(store: store, namespaces: namespaces)
         robots = RobotService(store: store, sealer: sealer, authenticator: authenticator)
         oauth = OAuthService(store: store, sealer: sealer, authenticator: authenticator)
-        repositories = RepositoryService(store: store, permissions: permissions, deletion: deletion)
+        repositories = RepositoryService(store: store, policy: policy)
         repositoryPermissions = RepositoryPermissionService(store: store)
         prototypes = PrototypeService(store: store)
-        tags = TagService(store: store, deletion: deletion)
+        tags = TagService(store: store)
         manifests = ManifestService(store: store, tags: tags)
         uploads = UploadService(store: store, blobs: blobs, maximumBlobSize: settings.maximumBlobSize,
                                 temporaryLinkSeconds: settings.temporaryLinkSeconds)
@@ -98,6 +95,6 @@ public struct Domain: Sendable {
         logExports = LogExportService(store: store)
         registrySetting = RegistrySettingService(store: store, hostname: settings.registryHostname, useSSL: settings.registryUsesSSL,
                                                  defaultName: settings.registryName)
-        search = EntitySearch(store: store, permissions: permissions)
+        search = EntitySearch(store: store, policy: policy)
     }
 }

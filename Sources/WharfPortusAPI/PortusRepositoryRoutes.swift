@@ -53,7 +53,8 @@ struct PortusRepositoryRoutes {
     @Sendable func update(_ call: PortusRequest) async throws -> Response {
         try call.params.validate([.requires("repository", .hash([.optional("description")]))])
         let repository = try await existingRepository(call.id())
-        guard try await services.policy.mayUpdate(call.caller, repository: repository) else { throw PortusAPIError.authorizationFails }
+        let grant = try await services.policy.portusGrant(to: call.caller, on: repository)
+        guard services.policy.mayUpdate(grant, by: call.caller) else { throw PortusAPIError.authorizationFails }
         if let description = call.params.string("repository", "description") {
             try await services.repositories.describe(repository, as: description, by: call.performer)
         }
@@ -62,8 +63,9 @@ struct PortusRepositoryRoutes {
 
     @Sendable func delete(_ call: PortusRequest) async throws -> Response {
         let repository = try await existingRepository(call.id())
-        guard try await services.policy.mayDelete(call.caller, repository: repository) else { throw PortusAPIError.authorizationFails }
-        try await services.repositories.delete(repository, by: call.performer)
+        let grant = try await services.policy.portusGrant(to: call.caller, on: repository)
+        guard services.policy.mayDelete(grant, by: call.caller) else { throw PortusAPIError.authorizationFails }
+        try await services.repositories.delete(with: grant, by: call.performer)
         return PortusJSON.empty()
     }
 
@@ -105,8 +107,9 @@ struct PortusRepositoryRoutes {
     @Sendable func deleteTag(_ call: PortusRequest) async throws -> Response {
         guard let tag = try await services.store.tagOverview(id: call.id()),
               let repository = try await services.store.repository(id: tag.repositoryId) else { throw PortusAPIError.notFound }
-        guard try await services.policy.mayDelete(call.caller, repository: repository) else { throw PortusAPIError.authorizationFails }
-        try await services.tags.deleteAll(repository, pointingAt: tag.digest, by: call.performer)
+        let grant = try await services.policy.portusGrant(to: call.caller, on: repository)
+        guard services.policy.mayDelete(grant, by: call.caller) else { throw PortusAPIError.authorizationFails }
+        try await services.tags.deleteAll(pointingAt: tag.digest, with: grant, by: call.performer)
         return PortusJSON.empty()
     }
 
@@ -117,7 +120,8 @@ struct PortusRepositoryRoutes {
             try await services.store.hasStarred(accountID: account.id, repositoryID: repository.id)
         } else { false }
         return entities.repository(overview, hostname: try await entities.registryHostname(), starred: starred,
-                                   destroyable: try await services.policy.mayDelete(call.caller, repository: repository))
+                                   destroyable: services.policy.mayDelete(try await services.policy.portusGrant(to: call.caller, on: repository),
+                                                                          by: call.caller))
     }
 
     private func existingRepository(_ id: Int64) async throws -> RepositoryRecord {
@@ -128,7 +132,8 @@ struct PortusRepositoryRoutes {
     @discardableResult
     private func visibleRepository(_ id: Int64, _ call: PortusRequest) async throws -> RepositoryRecord {
         let repository = try await existingRepository(id)
-        guard try await services.policy.maySee(call.caller, repository: repository) else { throw PortusAPIError.authorizationFails }
+        let grant = try await services.policy.portusGrant(to: call.caller, on: repository)
+        guard services.policy.maySee(grant, by: call.caller) else { throw PortusAPIError.authorizationFails }
         return repository
     }
 

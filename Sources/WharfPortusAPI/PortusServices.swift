@@ -22,8 +22,8 @@ public struct PortusServices: Sendable {
     /// Checked by `health`.
     public var blobs: any BlobStore { domain.blobs }
     public var authenticator: Authenticator { domain.authenticator }
-    public var permissions: PermissionResolver { domain.permissions }
-    public var policy: PortusPolicy { domain.portusPolicy }
+    /// The one access policy.
+    public var policy: AccessPolicy { domain.policy }
     public var users: UserAdministration { domain.users }
     public var appTokens: AppTokenService { domain.appTokens }
     public var namespaces: NamespaceService { domain.namespaces }

@@ -96,7 +96,7 @@ struct PortusTeamRoutes {
         return PortusJSON.response(.ok, views)
     }
 
-    /// The members, as `Users` entities (see `PortusPolicy.mayListMembers` for who may list them).
+    /// The members, as `Users` entities (see `AccessPolicy.mayListMembers(_:team:isPortusTeam:)` for who may list them).
     @Sendable func members(_ call: PortusRequest) async throws -> Response {
         let team = try await existingTeam(call.id())
         guard try await services.policy.mayListMembers(call.caller, team: team, isPortusTeam: services.teams.isPortusTeam(team)) else {

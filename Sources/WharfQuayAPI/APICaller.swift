@@ -24,9 +24,9 @@ public struct APICaller: Sendable {
 
     /// The caller's own user account when the credential may administer it (`user:admin`); 401
     /// anonymous, 403 otherwise.
-    func administeredAccount(_ permissions: PermissionResolver) throws -> AccountRecord {
+    func administeredAccount(_ policy: AccessPolicy) throws -> AccountRecord {
         let account = try account()
-        guard permissions.administersUser(identity, username: account.username) else { throw QuayAPIError.unauthorized }
+        guard policy.administersUser(identity, username: account.username) else { throw QuayAPIError.unauthorized }
         return account
     }
 

@@ -32,7 +32,7 @@ struct AppTokenRoutes {
     }
 
     @Sendable func list(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         let expiring = call.flag("expiring", default: false)
         let tokens = try await services.appTokens.tokens(of: user, onlyExpiring: expiring)
         return QuayJSON.response(.ok, ["tokens": tokens.map { view($0) }, "only_expiring": expiring])
@@ -41,7 +41,7 @@ struct AppTokenRoutes {
     struct CreateBody: Decodable { let title: String }
 
     @Sendable func create(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         let body: CreateBody = try await QuayJSON.decode(call.request)
         let (record, token) = try await services.appTokens.create(for: user, title: body.title, by: call.caller.performer)
         return QuayJSON.response(.ok, ["token": view(record, value: token)])
@@ -53,13 +53,13 @@ struct AppTokenRoutes {
     }
 
     @Sendable func get(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         let record = try await token(call, of: user)
         return QuayJSON.response(.ok, ["token": view(record, value: services.appTokens.value(of: record) ?? "")])
     }
 
     @Sendable func revoke(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         let record = try await token(call, of: user)
         try await services.appTokens.revoke(record, of: user, by: call.caller.performer)
         return Responses.empty(.noContent)

@@ -7,7 +7,7 @@ import WharfMetadata
 /// `/organization/{orgname}/applications…` and `/app/{client_id}`: OAuth applications.
 struct ApplicationRoutes {
     let services: QuayServices
-    var access: OrganizationAccess { OrganizationAccess(services: services) }
+    var access: OrganizationGate { OrganizationGate(services: services) }
 
     var routes: [QuayRoute] {
         /// Creation and update read the same fields; only the name is required by either.
@@ -95,8 +95,8 @@ struct ApplicationRoutes {
     @Sendable func information(_ call: QuayRequest) async throws -> Response {
         guard let application = try await services.store.application(clientID: call.parameter("client_id")),
               let organization = try await services.store.account(id: application.organizationId) else { throw QuayAPIError.notFound }
-        let isAdmin = try await services.permissions.administers(call.caller.identity, organization: organization)
-        let isMember = try await services.permissions.isMember(call.caller.identity, of: organization)
+        let isAdmin = try await services.policy.administers(call.caller.identity, organization: organization)
+        let isMember = try await services.policy.isMember(call.caller.identity, of: organization)
         return QuayJSON.response(.ok, [
             "name": application.name, "description": application.description, "uri": application.applicationUri,
             "avatar": QuayViews.avatar(name: application.name, email: application.avatarEmail, kind: "app"),

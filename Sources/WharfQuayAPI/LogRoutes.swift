@@ -7,8 +7,8 @@ import WharfMetadata
 /// pages of entries, counts per kind and day, and exports.
 struct LogRoutes {
     let services: QuayServices
-    var repositoryAccess: RepositoryAccess { RepositoryAccess(services: services) }
-    var organizationAccess: OrganizationAccess { OrganizationAccess(services: services) }
+    var repositoryAccess: RepositoryGate { RepositoryGate(services: services) }
+    var organizationAccess: OrganizationGate { OrganizationGate(services: services) }
 
     /// Entries per page, newest first (Quay's `LOGS_PER_PAGE`).
     static let pageSize = 20
@@ -108,7 +108,7 @@ struct LogRoutes {
     }
 
     private func user(_ call: QuayRequest) throws -> AccountRecord {
-        try call.caller.administeredAccount(services.permissions)
+        try call.caller.administeredAccount(services.policy)
     }
 
     private func organization(_ call: QuayRequest) async throws -> AccountRecord {

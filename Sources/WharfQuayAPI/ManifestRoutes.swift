@@ -10,7 +10,7 @@ import WharfStorage
 /// security report.
 struct ManifestRoutes {
     let services: QuayServices
-    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var access: RepositoryGate { RepositoryGate(services: services) }
 
     var routes: [QuayRoute] {
         let manifest = "/api/v1/repository/{repository}/manifest/{manifestref}"

@@ -7,7 +7,7 @@ import WharfMetadata
 /// `/organization/…`: organizations, their members and collaborators.
 struct OrganizationRoutes {
     let services: QuayServices
-    var access: OrganizationAccess { OrganizationAccess(services: services) }
+    var access: OrganizationGate { OrganizationGate(services: services) }
 
     var routes: [QuayRoute] {
         [
@@ -44,7 +44,7 @@ struct OrganizationRoutes {
     }
 
     @Sendable func create(_ call: QuayRequest) async throws -> Response {
-        _ = try call.caller.administeredAccount(services.permissions)
+        _ = try call.caller.administeredAccount(services.policy)
         let body: CreateBody = try await QuayJSON.decode(call.request)
         _ = try await services.organizations.create(name: body.name, email: body.email, by: call.caller.performer)
         return QuayJSON.response(.created, "Created")
@@ -53,9 +53,9 @@ struct OrganizationRoutes {
     /// Quay's `org_view`: teams for members (in creation order, as Quay sorts them by id), settings for admins.
     /// In the organization that holds Portus's teams a member sees only its own teams, as Portus shows them.
     func view(_ organization: AccountRecord, caller: Identity) async throws -> [String: Any] {
-        let permissions = services.permissions
-        let isAdmin = try await permissions.administers(caller, organization: organization)
-        let isMember = try await permissions.isMember(caller, of: organization)
+        let policy = services.policy
+        let isAdmin = try await policy.administers(caller, organization: organization)
+        let isMember = try await policy.isMember(caller, of: organization)
         var view: [String: Any] = ["name": organization.username, "email": isAdmin ? (organization.email ?? "") : "",
                                    "avatar": QuayViews.avatar(organization), "is_admin": isAdmin, "is_member": isMember]
         if isMember || caller.actsAsSuperuser {

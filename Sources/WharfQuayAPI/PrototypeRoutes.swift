@@ -7,7 +7,7 @@ import WharfMetadata
 /// `/organization/{orgname}/prototypes…`: an organization's default permissions.
 struct PrototypeRoutes {
     let services: QuayServices
-    var access: OrganizationAccess { OrganizationAccess(services: services) }
+    var access: OrganizationGate { OrganizationGate(services: services) }
 
     var routes: [QuayRoute] {
         let base = "/api/v1/organization/{orgname}/prototypes"
@@ -33,7 +33,7 @@ struct PrototypeRoutes {
         let store = services.store
         func userEntity(_ id: Int64) async throws -> [String: Any]? {
             guard let account = try await store.account(id: id) else { return nil }
-            let member = try await services.permissions.belongs(account, to: organization)
+            let member = try await services.policy.belongs(account, to: organization)
             return ["name": account.username, "is_robot": account.isRobot, "kind": "user", "is_org_member": member, "avatar": QuayViews.avatar(account)]
         }
         var delegate: Any = jsonNull

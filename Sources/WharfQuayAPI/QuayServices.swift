@@ -20,8 +20,8 @@ public struct QuayServices: Sendable {
     /// Blob storage, read for image configs (labels and layer history).
     public var blobs: any BlobStore { domain.blobs }
     public var authenticator: Authenticator { domain.authenticator }
-    public var permissions: PermissionResolver { domain.permissions }
-    public var deletion: DeletionPolicy { domain.deletion }
+    /// The one access policy.
+    public var policy: AccessPolicy { domain.policy }
     public var accounts: AccountService { domain.accounts }
     public var organizations: OrganizationService { domain.organizations }
     public var teams: TeamService { domain.teams }

@@ -7,7 +7,7 @@ import WharfMetadata
 /// `/repository/{repository}/permissions/…`: user, robot and team roles on a repository (repository admins only).
 struct RepositoryPermissionRoutes {
     let services: QuayServices
-    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var access: RepositoryGate { RepositoryGate(services: services) }
 
     var routes: [QuayRoute] {
         let base = "/api/v1/repository/{repository}/permissions"
@@ -42,7 +42,7 @@ struct RepositoryPermissionRoutes {
     func userView(_ account: AccountRecord, role: RepositoryRole, repository: RepositoryRecord, namespace: AccountRecord?) async throws -> [String: Any] {
         var view: [String: Any] = ["role": role.rawValue, "name": account.username, "is_robot": account.isRobot, "avatar": QuayViews.avatar(account)]
         if let namespace, namespace.isOrganization {
-            view["is_org_member"] = try await services.permissions.belongs(account, to: namespace)
+            view["is_org_member"] = try await services.policy.belongs(account, to: namespace)
         }
         return view
     }

@@ -8,7 +8,7 @@ import WharfMetadata
 /// changing their visibility and state.
 struct RepositoryRoutes {
     let services: QuayServices
-    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var access: RepositoryGate { RepositoryGate(services: services) }
     var repositories: RepositoryService { services.repositories }
 
     var routes: [QuayRoute] {
@@ -99,7 +99,7 @@ struct RepositoryRoutes {
         let reads = identity.repositoryRoleCap != nil
         // A starred repository is listed while the caller may see it: public ones too, whatever its roles.
         let filter = RepositoryListFilter(viewerID: reads ? identity.account?.id : nil, includePublic: includePublic || starred,
-                                          everything: services.permissions.bypassesChecks(identity), namespaceID: namespaceID, starredOnly: starred)
+                                          everything: services.policy.bypassesChecks(identity), namespaceID: namespaceID, starredOnly: starred)
         let after = Int64(PageToken.offset(call.query("next_page")))
         let rows = try await services.store.listRepositories(filter, afterID: after, limit: Self.listPage + 1)
         let withLastModified = call.flag("last_modified", default: false), withPopularity = call.flag("popularity", default: false)
@@ -123,10 +123,11 @@ struct RepositoryRoutes {
     /// Quay's repository view; `includeTags` (default true) adds the alive tags, `includeStats` the
     /// pulls and pushes per day.
     @Sendable func get(_ call: QuayRequest) async throws -> Response {
-        let repository = try await access.require(.read, call)
+        let grant = try await access.requireGrant(.read, call)
+        let repository = grant.repository
         let store = services.store
         guard let detail = try await store.repositoryDetail(id: repository.id) else { throw QuayAPIError.notFound }
-        let role = try await services.permissions.role(of: call.caller.identity, on: repository)
+        let role = grant.role
         var starred = false
         if let account = call.caller.identity.account { starred = try await store.hasStarred(accountID: account.id, repositoryID: repository.id) }
         var view: [String: Any] = [
@@ -167,8 +168,8 @@ struct RepositoryRoutes {
     /// Deleting is idempotent for those who administer the namespace (Quay answers 204 for a missing repository).
     @Sendable func delete(_ call: QuayRequest) async throws -> Response {
         do {
-            let repository = try await access.require(.admin, call)
-            try await repositories.delete(repository, by: call.caller.performer)
+            let grant = try await access.requireGrant(.admin, call)
+            try await repositories.delete(with: grant, by: call.caller.performer)
         } catch let error as QuayAPIError where error.status == 404 {
             return Responses.empty(.noContent)
         }

@@ -9,7 +9,7 @@ import WharfMetadata
 /// fall to the repository endpoint. `changetrust` answers 501 where Quay, with signing off, fails with a 500.
 struct RetiredRoutes {
     let services: QuayServices
-    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var access: RepositoryGate { RepositoryGate(services: services) }
 
     var routes: [QuayRoute] {
         let tokens = "/api/v1/repository/{repository}/tokens/"

@@ -58,13 +58,13 @@ struct RobotRoutes {
 
     /// The caller's own namespace (robots of a user are the user's business only).
     @Sendable func userOwner(_ call: QuayRequest) async throws -> Owner {
-        Owner(account: try call.caller.administeredAccount(services.permissions), administers: true)
+        Owner(account: try call.caller.administeredAccount(services.policy), administers: true)
     }
 
     /// An organization: its members may list its robots, its administrators see and change everything.
     @Sendable func organizationOwner(_ call: QuayRequest) async throws -> Owner {
-        let organization = try await OrganizationAccess(services: services).requireMember(call.parameter("orgname"), call.caller)
-        return Owner(account: organization, administers: try await services.permissions.administers(call.caller.identity, organization: organization))
+        let organization = try await OrganizationGate(services: services).requireMember(call.parameter("orgname"), call.caller)
+        return Owner(account: organization, administers: try await services.policy.administers(call.caller.identity, organization: organization))
     }
 
     func requireAdmin(_ owner: Owner, _ call: QuayRequest) throws -> Owner {

@@ -8,7 +8,7 @@ import WharfOCI
 /// `/repository/{repository}/tag/…`: the tag history, and changing, deleting and restoring tags.
 struct TagRoutes {
     let services: QuayServices
-    var access: RepositoryAccess { RepositoryAccess(services: services) }
+    var access: RepositoryGate { RepositoryGate(services: services) }
     var tags: TagService { services.tags }
 
     var routes: [QuayRoute] {
@@ -130,8 +130,8 @@ struct TagRoutes {
 
     /// Ends the tag (restorable within the namespace's time-machine window); 204.
     @Sendable func delete(_ call: QuayRequest) async throws -> Response {
-        let repository = try await access.require(.write, call)
-        try await tags.delete(repository, tag: call.parameter("tag"), by: call.caller.performer)
+        let grant = try await access.requireGrant(.write, call)
+        try await tags.delete(call.parameter("tag"), with: grant, by: call.caller.performer)
         return Responses.empty(.noContent)
     }
 

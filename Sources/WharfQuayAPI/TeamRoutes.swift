@@ -7,7 +7,7 @@ import WharfMetadata
 /// `/organization/{orgname}/team/…` and `/teaminvite/{code}`: teams, their members and invitations.
 struct TeamRoutes {
     let services: QuayServices
-    var access: OrganizationAccess { OrganizationAccess(services: services) }
+    var access: OrganizationGate { OrganizationGate(services: services) }
 
     var routes: [QuayRoute] {
         let team = "/api/v1/organization/{orgname}/team/{teamname}"
@@ -106,8 +106,8 @@ struct TeamRoutes {
     @Sendable func members(_ call: QuayRequest) async throws -> Response {
         let organization = try await access.requireMember(call.parameter("orgname"), call.caller)
         let team = try await team(call, in: organization)
-        guard try await services.permissions.mayListMembers(call.caller.identity, of: team, in: organization) else { throw call.caller.refusal }
-        let isAdmin = try await services.permissions.administers(call.caller.identity, organization: organization)
+        guard try await services.policy.mayListMembers(call.caller.identity, of: team, in: organization) else { throw call.caller.refusal }
+        let isAdmin = try await services.policy.administers(call.caller.identity, organization: organization)
         var members = try await services.store.teamMembers(teamID: team.id).map { Self.memberView($0, invited: false) }
         if isAdmin, call.flag("includePending", default: false) {
             for invite in try await services.store.invites(teamID: team.id) {
@@ -165,13 +165,13 @@ struct TeamRoutes {
     }
 
     @Sendable func acceptInvite(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         let (organization, team) = try await services.teams.accept(code: call.parameter("code"), as: user, by: call.caller.performer)
         return QuayJSON.response(.ok, ["org": organization.username, "team": team.name])
     }
 
     @Sendable func declineInvite(_ call: QuayRequest) async throws -> Response {
-        let user = try call.caller.administeredAccount(services.permissions)
+        let user = try call.caller.administeredAccount(services.policy)
         try await services.teams.decline(code: call.parameter("code"), as: user, by: call.caller.performer)
         return Responses.empty(.noContent)
     }

@@ -33,8 +33,8 @@ struct UserRoutes {
     /// Quay's `user_view`: the full view for the caller's own account, names and avatars otherwise.
     func userView(_ user: AccountRecord, caller: Identity) async throws -> [String: Any] {
         var view: [String: Any] = ["anonymous": false, "username": user.username, "avatar": QuayViews.avatar(user)]
-        let permissions = services.permissions
-        if permissions.administersUser(caller, username: user.username) {
+        let policy = services.policy
+        if policy.administersUser(caller, username: user.username) {
             view["can_create_repo"] = true
             view["is_me"] = true
             view["verified"] = true
@@ -52,12 +52,12 @@ struct UserRoutes {
             view["is_free_account"] = true
             view["has_password_set"] = user.passwordHash != nil
         }
-        if permissions.readsUser(caller, username: user.username) {
+        if policy.readsUser(caller, username: user.username) {
             var organizations: [[String: Any]] = []
             var seen = Set<Int64>()
             for membership in try await services.store.memberships(accountID: user.id) where seen.insert(membership.organizationId).inserted {
                 guard let organization = try await services.store.account(id: membership.organizationId) else { continue }
-                let role = try await permissions.teamRole(of: caller, in: organization)
+                let role = try await policy.teamRole(of: caller, in: organization)
                 organizations.append(["name": organization.username, "avatar": QuayViews.avatar(organization),
                                       "can_create_repo": role.map { $0 >= .creator } ?? false, "public": false,
                                       "is_org_admin": role == .admin, "preferred_namespace": false])
@@ -75,7 +75,7 @@ struct UserRoutes {
         let identity = call.caller.identity
         // Quay's `User.get`: no user, or no user-read right (a token without `user:read`/`user:admin`), is an
         // invalid token (401), not a 403.
-        guard let account = identity.account, services.permissions.readsUser(identity, username: account.username) else {
+        guard let account = identity.account, services.policy.readsUser(identity, username: account.username) else {
             throw QuayAPIError(status: 401, text: "Requires authentication", shape: .apiError(type: "invalid_token"), extra: ["session_required": false])
         }
         return QuayJSON.response(.ok, try await userView(account, caller: identity))
@@ -89,7 +89,7 @@ struct UserRoutes {
     }
 
     @Sendable func starred(_ call: QuayRequest) async throws -> Response {
-        let account = try call.caller.administeredAccount(services.permissions)
+        let account = try call.caller.administeredAccount(services.policy)
         let page = PageToken.offset(call.query("next_page"))
         let limit = 100
         let rows = try await services.store.starredRepositories(accountID: account.id, offset: page, limit: limit + 1)
@@ -106,16 +106,16 @@ struct UserRoutes {
     }
 
     @Sendable func star(_ call: QuayRequest) async throws -> Response {
-        let account = try call.caller.administeredAccount(services.permissions)
+        let account = try call.caller.administeredAccount(services.policy)
         let body: StarBody = try await QuayJSON.decode(call.request)
-        let repository = try await RepositoryAccess(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
+        let repository = try await RepositoryGate(services: services).require(.read, namespace: body.namespace, name: body.repository, caller: call.caller)
         try await services.domain.stars.star(repository, for: account, by: call.caller.performer)
         return QuayJSON.response(.created, ["namespace": body.namespace, "repository": body.repository])
     }
 
     @Sendable func unstar(_ call: QuayRequest) async throws -> Response {
-        let account = try call.caller.administeredAccount(services.permissions)
-        let (namespace, name) = RepositoryAccess.split(call.parameter("repository"))
+        let account = try call.caller.administeredAccount(services.policy)
+        let (namespace, name) = RepositoryGate.split(call.parameter("repository"))
         if let repository = try await services.store.repository(namespace: namespace, name: name) {
             try await services.domain.stars.unstar(repository, for: account, by: call.caller.performer)
         }
@@ -125,7 +125,7 @@ struct UserRoutes {
     /// Users, robots of `namespace`, teams of `namespace` (with `includeTeams`) and the `namespace`
     /// organization itself (with `includeOrgs`, for its members, as Quay) whose names start with the prefix.
     @Sendable func entities(_ call: QuayRequest) async throws -> Response {
-        let matches = try await EntitySearch(store: services.store, permissions: services.permissions).search(
+        let matches = try await services.domain.search.search(
             prefix: call.parameter("prefix"), namespace: call.query("namespace"), includeTeams: call.flag("includeTeams", default: false),
             includeOrganizations: call.flag("includeOrgs", default: false), caller: call.caller.identity)
         let results: [[String: Any]] = matches.map { match in

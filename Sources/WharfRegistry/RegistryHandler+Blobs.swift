@@ -47,10 +47,10 @@ extension RegistryHandler {
     /// (an upload, a mount or a manifest), as distribution does; whether its bytes go is garbage
     /// collection's decision.
     func deleteBlob(caller: RegistryCaller, name: String, digest raw: String) async throws -> Response {
-        let repository = try await authorizer.require(.delete, caller: caller, name: name)
+        let grant = try await authorizer.requireGrant(.delete, caller: caller, name: name)
         guard let digest = Digest(raw) else { throw RegistryError.digestInvalid("invalid digest", digest: raw) }
-        guard let repository else { throw RegistryError.blobUnknown(raw) }
-        try await domain.blobLinks.unlink(digest, from: repository, by: caller.performer)
+        guard let grant else { throw RegistryError.blobUnknown(raw) }
+        try await domain.blobLinks.unlink(digest, with: grant, by: caller.performer)
         return Responses.empty(.accepted)
     }
 

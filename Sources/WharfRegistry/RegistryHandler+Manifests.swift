@@ -29,8 +29,8 @@ extension RegistryHandler {
             manifest = found
         case .tag(let tag):
             let lookup = try await store.repositoryAndTaggedManifest(namespace: repositoryName.namespace, name: repositoryName.repository, tag: tag)
-            let access = try await authorizer.access(caller, to: repositoryName, repository: lookup?.0)
-            guard let readable = try await authorizer.require(.pull, caller: caller, access: access) else { throw RegistryError.nameUnknown(name) }
+            let standing = try await authorizer.standing(caller, on: repositoryName, repository: lookup?.0)
+            guard let readable = try await authorizer.require(.pull, caller: caller, standing: standing) else { throw RegistryError.nameUnknown(name) }
             repository = readable
             guard let found = lookup?.1 else {
                 if try await store.tagHasHistory(repositoryID: repository.id, tag: tag) {
@@ -151,12 +151,12 @@ extension RegistryHandler {
     /// `DELETE /v2/<name>/manifests/<reference>`: by digest, ends every tag pointing at the manifest; by
     /// tag, ends that tag. Both stay restorable through the time machine.
     func deleteManifest(_ request: Request, caller: RegistryCaller, name: String, reference raw: String) async throws -> Response {
-        guard let repository = try await authorizer.require(.delete, caller: caller, name: name) else { throw RegistryError.nameUnknown(name) }
+        guard let grant = try await authorizer.requireGrant(.delete, caller: caller, name: name) else { throw RegistryError.nameUnknown(name) }
         guard let reference = Reference(raw) else { throw RegistryError.manifestUnknown(raw) }
         do {
             switch reference {
-            case .digest(let digest): try await domain.manifests.delete(digest.description, in: repository, by: caller.performer)
-            case .tag(let tag): try await domain.tags.delete(repository, tag: tag, by: caller.performer)
+            case .digest(let digest): try await domain.manifests.delete(digest.description, with: grant, by: caller.performer)
+            case .tag(let tag): try await domain.tags.delete(tag, with: grant, by: caller.performer)
             }
         } catch DomainError.notFound {
             throw RegistryError.manifestUnknown(raw)

@@ -67,7 +67,7 @@ extension RegistryHandler {
         guard let colon = rest.lastIndex(of: ":") else { throw invalid }
         var name = String(rest[..<colon])
         let actions = rest[rest.index(after: colon)...].split(separator: ",").map(String.init)
-        guard !actions.isEmpty, actions.allSatisfy({ RegistryAction(rawValue: $0) != nil }) else { throw invalid }
+        guard !actions.isEmpty, actions.allSatisfy({ RepositoryAction(rawValue: $0) != nil }) else { throw invalid }
         if name.hasPrefix(configuration.serverHostname + "/") { name.removeFirst(configuration.serverHostname.count + 1) }
         guard RepositoryName(name) != nil else { throw RegistryError.nameInvalid(name) }
         return (name, actions)

@@ -12,7 +12,7 @@ extension RegistryHandler {
     func startUpload(_ request: Request, caller: RegistryCaller, name: String) async throws -> Response {
         let repository = try await authorizer.requireExisting(.push, caller: caller, name: name)
         if let mount = request.query("mount"), let digest = Digest(mount), let from = request.query("from") {
-            let source = try? await authorizer.access(caller, to: from)
+            let source = try? await authorizer.standing(caller, on: from)
             if let source, source.actions.contains(.pull), let sourceRepository = source.repository,
                try await domain.blobLinks.mount(digest, from: sourceRepository, into: repository, by: caller.performer) {
                 return blobCreated(name: name, digest: digest)

@@ -23,7 +23,7 @@ func withTemporaryStore(_ body: (MetadataStore, _ directory: String) async throw
     try? FileManager.default.removeItem(atPath: directory)
 }
 
-final class PermissionResolverTests: XCTestCase {
+final class AccessPolicyRoleTests: XCTestCase {
     func user(_ account: AccountRecord, scopes: Set<Scope>? = nil) -> Identity {
         Identity(kind: scopes == nil ? .user : .oauthToken, account: account, scopes: scopes, isSuperuser: false)
     }
@@ -36,7 +36,7 @@ final class PermissionResolverTests: XCTestCase {
             let publicRepo = try await store.createRepository(namespaceID: alice.id, name: "open", visibility: .public, creatorID: alice.id)
             XCTAssertEqual(publicRepo.visibility, .public)
             XCTAssertEqual(privateRepo.visibility, .private)
-            let resolver = PermissionResolver(store: store)
+            let resolver = AccessPolicy(store: store)
 
             let ownerPrivate = try await resolver.role(of: user(alice), on: privateRepo)
             XCTAssertEqual(ownerPrivate, .admin)
@@ -61,7 +61,7 @@ final class PermissionResolverTests: XCTestCase {
             let repo = try await store.createRepository(namespaceID: alice.id, name: "app", visibility: .private, creatorID: nil)
             let explicit = try await store.explicitRole(accountID: alice.id, repositoryID: repo.id)
             XCTAssertNil(explicit)
-            let role = try await PermissionResolver(store: store).role(of: user(alice), on: repo)
+            let role = try await AccessPolicy(store: store).role(of: user(alice), on: repo)
             XCTAssertEqual(role, .admin, "the namespace owner administers its repositories")
         }
     }
@@ -72,7 +72,7 @@ final class PermissionResolverTests: XCTestCase {
             let bob = try await store.createUser(username: "bob", email: nil, passwordHash: nil)
             // Bob created a repository in Alice's namespace, so he holds an explicit admin permission on it.
             let repo = try await store.createRepository(namespaceID: alice.id, name: "shared", visibility: .private, creatorID: bob.id)
-            let resolver = PermissionResolver(store: store)
+            let resolver = AccessPolicy(store: store)
             let bobRole = try await resolver.role(of: user(bob), on: repo)
             XCTAssertEqual(bobRole, .admin)
             let bobRead = try await resolver.role(of: user(bob, scopes: [.repoRead]), on: repo)
@@ -89,7 +89,7 @@ final class PermissionResolverTests: XCTestCase {
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
             let privateRepo = try await store.createRepository(namespaceID: alice.id, name: "secret", visibility: .private, creatorID: alice.id)
             let publicRepo = try await store.createRepository(namespaceID: alice.id, name: "open", visibility: .public, creatorID: alice.id)
-            let resolver = PermissionResolver(store: store)
+            let resolver = AccessPolicy(store: store)
 
             let read = try await resolver.role(of: user(alice, scopes: [.repoRead]), on: privateRepo)
             XCTAssertEqual(read, .read)
@@ -110,7 +110,7 @@ final class PermissionResolverTests: XCTestCase {
         try await withTemporaryStore { store, _ in
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
             let bob = try await store.createUser(username: "bob", email: nil, passwordHash: nil)
-            let resolver = PermissionResolver(store: store)
+            let resolver = AccessPolicy(store: store)
             let allowed = try await resolver.mayCreateRepository(user(alice), in: alice)
             XCTAssertTrue(allowed)
             let bobInAlice = try await resolver.mayCreateRepository(user(bob), in: alice)
@@ -257,7 +257,7 @@ final class AuthenticatorTests: XCTestCase {
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
             let repo = try await store.createRepository(namespaceID: alice.id, name: "app", visibility: .private, creatorID: alice.id)
             let authenticator = Authenticator(store: store, superUsers: [])
-            let resolver = PermissionResolver(store: store)
+            let resolver = AccessPolicy(store: store)
             let token = try await authenticator.mintOAuthToken(for: alice, scopes: [.repoRead], lifetime: nil, by: nil)
 
             let record = try await store.accessToken(named: String(token.prefix(20)))
@@ -285,7 +285,7 @@ final class AuthenticatorTests: XCTestCase {
             let token = try await authenticator.mintOAuthToken(for: alice, scopes: [.userRead], lifetime: 60, by: nil)
             let identity = try await authenticator.authenticate(oauthToken: token)
             XCTAssertEqual(identity?.scopes, [.userRead])
-            let role = try await PermissionResolver(store: store).role(of: XCTUnwrap(identity), on: repo)
+            let role = try await AccessPolicy(store: store).role(of: XCTUnwrap(identity), on: repo)
             XCTAssertNil(role)
         }
     }

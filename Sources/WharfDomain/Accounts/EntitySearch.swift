@@ -16,13 +16,13 @@ public enum EntityMatch: Sendable {
 /// those who administer the user namespace or belong to the organization.
 public struct EntitySearch: Sendable {
     let store: MetadataStore
-    let permissions: PermissionResolver
+    let policy: AccessPolicy
     /// Results per kind.
     static let limit = 10
 
-    public init(store: MetadataStore, permissions: PermissionResolver) {
+    public init(store: MetadataStore, policy: AccessPolicy) {
         self.store = store
-        self.permissions = permissions
+        self.policy = policy
     }
 
     /// The entities whose names start with `prefix`, as `caller` may see them.
@@ -30,8 +30,8 @@ public struct EntitySearch: Sendable {
                        caller: Identity) async throws -> [EntityMatch] {
         var namespace: AccountRecord?
         if let name, let found = try await store.account(named: name), !found.isRobot {
-            let visible = found.isOrganization ? try await permissions.isMember(caller, of: found)
-                                               : permissions.administersUser(caller, username: found.username)
+            let visible = found.isOrganization ? try await policy.isMember(caller, of: found)
+                                               : policy.administersUser(caller, username: found.username)
             if visible { namespace = found }
         }
         var results: [EntityMatch] = []
@@ -52,7 +52,7 @@ public struct EntitySearch: Sendable {
         if !prefix.contains("+") {
             for user in try await store.accounts(prefix: prefix, organizations: false, limit: Self.limit) {
                 var member: Bool?
-                if let namespace, namespace.isOrganization { member = try await permissions.belongs(user, to: namespace) }
+                if let namespace, namespace.isOrganization { member = try await policy.belongs(user, to: namespace) }
                 results.append(.user(user, isOrganizationMember: member))
             }
         }

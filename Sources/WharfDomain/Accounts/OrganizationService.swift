@@ -6,15 +6,15 @@ public struct OrganizationService: Sendable {
     let store: MetadataStore
     /// Forgets remembered credential checks when an organization's robots are renamed or deleted.
     let authenticator: Authenticator
-    let deletion: DeletionPolicy
+    let policy: AccessPolicy
 
     /// The time-machine windows an organization or user may choose (Quay's `TAG_EXPIRATION_OPTIONS`).
     public static let tagExpirationOptions: [Int64] = [0, 86_400, 604_800, 1_209_600, 2_419_200]
 
-    public init(store: MetadataStore, authenticator: Authenticator, deletion: DeletionPolicy) {
+    public init(store: MetadataStore, authenticator: Authenticator, policy: AccessPolicy) {
         self.store = store
         self.authenticator = authenticator
-        self.deletion = deletion
+        self.policy = policy
     }
 
     /// Creates an organization whose `owners` team holds its creator.
@@ -78,7 +78,7 @@ public struct OrganizationService: Sendable {
     /// Portus's teams stays (delete the teams instead).
     public func delete(_ organization: AccountRecord, by performer: Performer) async throws {
         guard organization.systemRole == nil else { throw DomainError.rejected("The organization \(organization.username) holds Portus's teams and cannot be deleted") }
-        try deletion.requireMayDelete(namespace: organization)
+        try policy.requireMayDelete(namespace: organization)
         try await store.transaction { tx in
             try await tx.emit(.orgDelete, namespace: organization, by: performer, details: ["namespace": organization.username])
             try await tx.deleteAccount(id: organization.id)

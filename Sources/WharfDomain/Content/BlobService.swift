@@ -31,9 +31,12 @@ public struct BlobService: Sendable {
         return true
     }
 
-    /// Removes `digest` from `repository`, whatever linked it there (an upload, a mount or a manifest).
-    public func unlink(_ digest: Digest, from repository: RepositoryRecord, by performer: Performer?) async throws {
+    /// Removes `digest` from the repository of `grant`, whatever linked it there (an upload, a mount or a
+    /// manifest); the grant must allow deleting there.
+    public func unlink(_ digest: Digest, with grant: RepositoryGrant, by performer: Performer?) async throws {
+        let repository = grant.repository
         try TagService.requireWritable(repository)
+        try grant.require(.delete)
         try await store.transaction { tx in
             guard try await tx.unlinkBlob(repositoryID: repository.id, digest: digest.description) else {
                 throw ContentError.blobUnknown(digest: digest.description)

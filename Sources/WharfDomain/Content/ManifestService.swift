@@ -46,10 +46,11 @@ public struct ManifestService: Sendable {
 
     /// Deletes the manifest `digest` from the registry: every tag pointing at it ends (each stays
     /// restorable through the time machine, and each is logged as `delete_tag`, as Quay does), and it
-    /// is no longer reachable by digest.
-    public func delete(_ digest: String, in repository: RepositoryRecord, by performer: Performer) async throws {
+    /// is no longer reachable by digest. The caller's `grant` must allow deleting in the repository.
+    public func delete(_ digest: String, with grant: RepositoryGrant, by performer: Performer) async throws {
+        let repository = grant.repository
         try TagService.requireWritable(repository)
-        try await tags.requireMayDelete(in: repository, by: performer)
+        try grant.require(.delete)
         try await store.transaction { tx in
             let names = try await tx.tagNames(repositoryID: repository.id, pointingAt: digest)
             guard try await tx.deleteManifest(repositoryID: repository.id, digest: digest) else {

@@ -6,13 +6,11 @@ import WharfOCI
 /// state. Each change is logged with Quay's kind.
 public struct RepositoryService: Sendable {
     let store: MetadataStore
-    let permissions: PermissionResolver
-    let deletion: DeletionPolicy
+    let policy: AccessPolicy
 
-    public init(store: MetadataStore, permissions: PermissionResolver, deletion: DeletionPolicy) {
+    public init(store: MetadataStore, policy: AccessPolicy) {
         self.store = store
-        self.permissions = permissions
-        self.deletion = deletion
+        self.policy = policy
     }
 
     /// Creates `namespace/name`. The caller must be allowed to create there (own namespace, or team
@@ -20,7 +18,7 @@ public struct RepositoryService: Sendable {
     public func create(namespace namespaceName: String, name: String, visibility: Visibility, description: String?,
                        by performer: Performer, refused: any Error) async throws -> RepositoryRecord {
         guard let namespace = try await store.account(named: namespaceName), !namespace.isRobot,
-              try await permissions.mayCreateRepository(performer.identity, in: namespace) else { throw refused }
+              try await policy.mayCreateRepository(performer.identity, in: namespace) else { throw refused }
         guard RepositoryName("\(namespaceName)/\(name)") != nil else { throw DomainError.invalidRequest("Invalid repository name") }
         return try await store.transaction { tx in
             guard let repository = try await create(name, in: namespace, visibility: visibility, by: performer, tx: tx) else {
@@ -53,7 +51,7 @@ public struct RepositoryService: Sendable {
     /// performer may create repositories there; the repository whether created now or meanwhile by
     /// another push.
     public func createForPush(_ name: String, in namespace: AccountRecord, by performer: Performer) async throws -> RepositoryRecord {
-        guard try await permissions.mayCreateRepository(performer.identity, in: namespace) else { throw DomainError.forbidden }
+        guard try await policy.mayCreateRepository(performer.identity, in: namespace) else { throw DomainError.forbidden }
         return try await store.transaction { tx in
             if let created = try await create(name, in: namespace, visibility: .private, by: performer, tx: tx) { return created }
             guard let existing = try await tx.repository(namespace: namespace.username, name: name) else { throw DomainError.notFound }
@@ -111,9 +109,11 @@ public struct RepositoryService: Sendable {
         }
     }
 
-    /// Deletes the repository with its tags, manifests and links (blobs are left to garbage collection).
-    public func delete(_ repository: RepositoryRecord, by performer: Performer) async throws {
-        try await deletion.requireMayDelete(in: repository, by: performer.identity)
+    /// Deletes the repository with its tags, manifests and links (blobs are left to garbage collection),
+    /// when the delete switches let the holder of `grant` delete there.
+    public func delete(with grant: RepositoryGrant, by performer: Performer) async throws {
+        let repository = grant.repository
+        guard grant.deletionAllowed else { throw DomainError.forbidden }
         try await store.transaction { tx in
             try await tx.emit(.deleteRepository, by: performer, repository: repository,
                               details: ["repo": repository.name, "namespace": repository.namespaceName])

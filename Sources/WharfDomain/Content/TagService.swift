@@ -6,7 +6,6 @@ import WharfOCI
 /// restoring. Each change is logged with Quay's kind.
 public struct TagService: Sendable {
     let store: MetadataStore
-    let deletion: DeletionPolicy
 
     /// The shortest and longest expiration Quay lets a tag be given, counted from when it was pushed
     /// (`LABELED_EXPIRATION_MINIMUM` 1h, `LABELED_EXPIRATION_MAXIMUM` 104w).
@@ -15,9 +14,8 @@ public struct TagService: Sendable {
     /// ones, like numbers too large for a date, are refused.
     static let latestDate: Double = 253_402_300_799
 
-    public init(store: MetadataStore, deletion: DeletionPolicy) {
+    public init(store: MetadataStore) {
         self.store = store
-        self.deletion = deletion
     }
 
     /// The repository's tag history rows that `query` selects; the window is the namespace's.
@@ -89,10 +87,12 @@ public struct TagService: Sendable {
         return try await tx.moveTag(repositoryID: repository.id, name: name, manifestID: manifest.id, reversion: false, pusherID: pusherID)
     }
 
-    /// Ends the alive tag; it stays restorable for the namespace's time-machine window.
-    public func delete(_ repository: RepositoryRecord, tag name: String, by performer: Performer) async throws {
+    /// Ends the alive tag; it stays restorable for the namespace's time-machine window. The caller's
+    /// `grant` must allow deleting in the repository.
+    public func delete(_ name: String, with grant: RepositoryGrant, by performer: Performer) async throws {
+        let repository = grant.repository
         try Self.requireWritable(repository)
-        try await requireMayDelete(in: repository, by: performer)
+        try grant.require(.delete)
         try await store.transaction { tx in
             guard let tag = try await tx.aliveTag(repositoryID: repository.id, name: name),
                   try await tx.deleteTag(repositoryID: repository.id, name: name) else { throw DomainError.notFound }
@@ -104,9 +104,10 @@ public struct TagService: Sendable {
     /// Ends every alive tag pointing at the manifest `digest`, as deleting the manifest from the registry
     /// does (Portus deletes a tag so); each stays restorable. The names of the tags deleted.
     @discardableResult
-    public func deleteAll(_ repository: RepositoryRecord, pointingAt digest: String, by performer: Performer) async throws -> [String] {
+    public func deleteAll(pointingAt digest: String, with grant: RepositoryGrant, by performer: Performer) async throws -> [String] {
+        let repository = grant.repository
         try Self.requireWritable(repository)
-        try await requireMayDelete(in: repository, by: performer)
+        try grant.require(.delete)
         return try await store.transaction { tx in
             let names = try await tx.tagNames(repositoryID: repository.id, pointingAt: digest)
             for name in names where try await tx.deleteTag(repositoryID: repository.id, name: name) {
@@ -134,13 +135,6 @@ public struct TagService: Sendable {
                 "manifest_digest": digest, "original_manifest_digest": current?.manifestDigest,
             ])
         }
-    }
-
-    /// Refuses a deletion the repository's deletion rules do not allow the performer. A registry token's
-    /// holder was checked when the token was granted.
-    func requireMayDelete(in repository: RepositoryRecord, by performer: Performer) async throws {
-        guard !performer.identity.isAnonymous || performer.name == nil else { return }
-        try await deletion.requireMayDelete(in: repository, by: performer.identity)
     }
 
     /// The log metadata of a change to tag `name`.

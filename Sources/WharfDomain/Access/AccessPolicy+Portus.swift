@@ -1,29 +1,35 @@
 import WharfMetadata
 
-/// Portus's authorization rules (its Pundit policies) over Wharf's one permission model: a caller's
-/// role in a namespace is its role in the namespace's owning team or in the organization's teams (as
-/// `PermissionResolver` reads them), a personal namespace is its user's, and administrators are
-/// superusers, who may do everything here.
-public struct PortusPolicy: Sendable {
-    let store: MetadataStore
-    let permissions: PermissionResolver
-    public let rules: PortusRules
+/// Portus's authorization rules (its Pundit policies) over the one permission model: a caller's role in
+/// a namespace is its role in the namespace's owning team or in the organization's teams, a personal
+/// namespace is its user's, and administrators are superusers, who may do everything here; and Portus's
+/// delete switches, which bind every API in namespaces with an owning team.
+extension AccessPolicy {
+    /// Whether a caller holding `role` on `repository` may delete there: always outside namespaces with
+    /// an owning team; inside, `delete.enabled`, and an owner (or a contributor with `delete.contributors`).
+    public func allowsDeletion(in repository: RepositoryRecord, by role: RepositoryRole?) -> Bool {
+        repository.namespaceOwnerTeamId == nil || rules.allowsDeletion(by: role)
+    }
 
-    public init(store: MetadataStore, permissions: PermissionResolver, rules: PortusRules) {
-        self.store = store
-        self.permissions = permissions
-        self.rules = rules
+    /// Refuses (`forbidden`) deleting a namespace with an owning team while deletion is off.
+    public func requireMayDelete(namespace: AccountRecord) throws {
+        guard namespace.ownerTeamId == nil || rules.deleteEnabled else { throw DomainError.forbidden }
     }
 
     /// A Portus administrator: a superuser.
     public func isAdmin(_ identity: Identity) -> Bool { identity.isSuperuser }
+
+    /// The grant on `repository` in Portus's model, where administrators may do everything.
+    public func portusGrant(to identity: Identity, on repository: RepositoryRecord) async throws -> RepositoryGrant {
+        isAdmin(identity) ? grant(role: .admin, on: repository) : try await grant(to: identity, on: repository)
+    }
 
     /// The caller's role in a namespace: `owner` of its own personal namespace; in an organization, its
     /// organization role read as a member role (admin → owner, creator → contributor, member → viewer).
     public func role(of identity: Identity, in namespace: AccountRecord) async throws -> MemberRole? {
         guard let account = identity.account else { return nil }
         if !namespace.isOrganization { return account.id == namespace.id ? .owner : nil }
-        return try await permissions.teamRole(of: identity, in: namespace)?.memberRole
+        return try await teamRole(of: identity, in: namespace)?.memberRole
     }
 
     /// The caller's role in a team: its own role there, or the team's role read as a member role.
@@ -81,23 +87,20 @@ public struct PortusPolicy: Sendable {
     }
 
     /// `RepositoryPolicy#show?`: administrators and whoever may read the repository.
-    public func maySee(_ identity: Identity, repository: RepositoryRecord) async throws -> Bool {
-        if isAdmin(identity) { return true }
-        return try await permissions.role(of: identity, on: repository) != nil
+    public func maySee(_ grant: RepositoryGrant, by identity: Identity) -> Bool {
+        isAdmin(identity) || grant.role != nil
     }
 
     /// `RepositoryPolicy#update?`: administrators and the repository's administrators (namespace owners).
-    public func mayUpdate(_ identity: Identity, repository: RepositoryRecord) async throws -> Bool {
-        if isAdmin(identity) { return true }
-        return try await permissions.role(of: identity, on: repository) == .admin
+    public func mayUpdate(_ grant: RepositoryGrant, by identity: Identity) -> Bool {
+        isAdmin(identity) || grant.role == .admin
     }
 
     /// `RepositoryPolicy#destroy?` (and `TagPolicy#destroy?`): deletion on, and an administrator, an
     /// owner, or a contributor when contributors may delete.
-    public func mayDelete(_ identity: Identity, repository: RepositoryRecord) async throws -> Bool {
+    public func mayDelete(_ grant: RepositoryGrant, by identity: Identity) -> Bool {
         guard rules.deleteEnabled else { return false }
-        if isAdmin(identity) { return true }
-        return rules.allowsDeletion(by: try await permissions.role(of: identity, on: repository))
+        return isAdmin(identity) || rules.allowsDeletion(by: grant.role)
     }
 
     /// `TeamPolicy#show?`/`member?`: administrators and the team's members.
@@ -113,7 +116,7 @@ public struct PortusPolicy: Sendable {
         if isPortusTeam { return try await maySee(identity, team: team) }
         if isAdmin(identity) { return true }
         guard let organization = try await store.account(id: team.organizationId) else { return false }
-        return try await permissions.administers(identity, organization: organization)
+        return try await administers(identity, organization: organization)
     }
 
     /// `TeamPolicy#create?`: administrators, or anyone when users may create teams; only administrators

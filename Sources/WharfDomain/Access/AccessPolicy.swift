@@ -1,17 +1,54 @@
 import WharfMetadata
 
-/// Decides what an identity may do with a repository, an organization or an account, following
-/// Quay's model: roles come from ownership, team membership and explicit grants, and the credential's
-/// scopes cap them.
-public struct PermissionResolver: Sendable {
-    private let store: MetadataStore
+/// The one access policy: what a caller may do with a repository, a namespace, a team or an account,
+/// for every API and for the registry's token endpoint. It follows Quay's model (roles come from
+/// ownership, team membership and explicit grants, and the credential's scopes cap them), with
+/// Portus's rules on top (`AccessPolicy+Portus.swift`): its `config.yml` switches, and its delete
+/// switches in namespaces with an owning team, which bind every API.
+///
+/// For a repository the answer is a `RepositoryGrant`, decided once per request (`grant(to:on:)`): the
+/// caller's role and the registry actions it permits, with the repository's state and the delete
+/// switches applied. The domain's services take the grant where a rule depends on it (deletions), so
+/// the role is never computed twice. Each API maps a refusal to its own status codes in one place.
+public struct AccessPolicy: Sendable {
+    let store: MetadataStore
     /// `FEATURE_SUPERUSERS_FULL_ACCESS`: superusers may read and administer every namespace.
-    private let superusersFullAccess: Bool
+    let superusersFullAccess: Bool
+    /// Portus's switches (`PORTUS_…`).
+    public let rules: PortusRules
 
-    public init(store: MetadataStore, superusersFullAccess: Bool = false) {
+    public init(store: MetadataStore, superusersFullAccess: Bool = false, rules: PortusRules = PortusRules()) {
         self.store = store
         self.superusersFullAccess = superusersFullAccess
+        self.rules = rules
     }
+
+    /// What `identity` may do with `repository`: its role, and the registry actions that role permits in
+    /// the repository's state under the delete switches.
+    public func grant(to identity: Identity, on repository: RepositoryRecord) async throws -> RepositoryGrant {
+        grant(role: try await role(of: identity, on: repository), on: repository)
+    }
+
+    /// The grant of a caller holding `role`.
+    func grant(role: RepositoryRole?, on repository: RepositoryRecord) -> RepositoryGrant {
+        var actions = RepositoryAction.permitted(by: role, state: repository.state)
+        let deletionAllowed = allowsDeletion(in: repository, by: role)
+        if !deletionAllowed { actions.remove(.delete) }
+        return RepositoryGrant(repository: repository, role: role, actions: actions, deletionAllowed: deletionAllowed)
+    }
+
+    /// What a registry token's holder may do with `repository`: the `actions` the token names (`push`
+    /// implies `delete`, as in Quay, except where an owning team's rules decide deletions: there the
+    /// token must name `delete` or `*`), within what the repository's state permits.
+    public func grant(toTokenActions names: some Sequence<String>, on repository: RepositoryRecord) -> RepositoryGrant {
+        var actions = RepositoryAction.expand(names, pushDeletes: repository.namespaceOwnerTeamId == nil)
+        if repository.state != .normal { actions.subtract([.push, .delete, .all]) }
+        return RepositoryGrant(repository: repository, role: nil, actions: actions, deletionAllowed: actions.contains(.delete))
+    }
+
+    /// The actions a token for a repository that does not exist yet may carry, for a caller who may
+    /// create it there: everything (a first push creates it).
+    public static let creatorActions: Set<RepositoryAction> = [.pull, .push, .delete, .all]
 
     /// The effective role of `identity` on `repository`, capped by its scopes; public repositories (and
     /// those of public namespaces) give everyone `read`, those of protected namespaces every signed-in caller.
