@@ -36,6 +36,7 @@ let package = Package(
             "WharfOCI", "WharfFaults",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "WharfMetadata", dependencies: [

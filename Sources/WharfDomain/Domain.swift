@@ -30,7 +30,7 @@ public struct DomainSettings: Sendable {
 /// take what they need from here.
 public struct Domain: Sendable {
     public let store: MetadataStore
-    public let blobs: any BlobStore
+    public let blobs: BlobStore
     public let events: EventBus
     public let settings: DomainSettings
     public let authenticator: Authenticator
@@ -61,7 +61,7 @@ public struct Domain: Sendable {
     public let registrySetting: RegistrySettingService
     public let search: EntitySearch
 
-    public init(store: MetadataStore, blobs: any BlobStore, authenticator: Authenticator, sealer: SecretSealer, settings: DomainSettings,
+    public init(store: MetadataStore, blobs: BlobStore, authenticator: Authenticator, sealer: SecretSealer, settings: DomainSettings,
                 logger: Logger) {
         self.store = store
         self.blobs = blobs

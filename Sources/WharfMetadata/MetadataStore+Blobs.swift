@@ -25,6 +25,12 @@ extension MetadataReading {
             """, as: UploadRecord.self)
     }
 
+    /// The storage paths of the parts that make up the upload, in order.
+    public func uploadParts(uuid: String) async throws -> [String] {
+        try await all("SELECT path FROM blob_upload_part WHERE upload_uuid = \(bind: uuid) ORDER BY start_offset",
+                      as: UploadPartsRow.self).map(\.path)
+    }
+
     /// Which of `ids` are upload sessions.
     public func existingUploads(_ ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
@@ -99,6 +105,7 @@ extension StoreTransaction {
     public func finishUpload(_ upload: UploadRecord, digest: String, expiresMs: Int64) async throws {
         try await pool.transaction { db in
             try await linkUploadedBlob(repositoryID: upload.repositoryId, digest: digest, size: upload.byteCount, expiresMs: expiresMs, db: db)
+            try await db.raw("DELETE FROM blob_upload_part WHERE upload_uuid = \(bind: upload.uuid)").run()
             try await db.raw("DELETE FROM blob_upload WHERE uuid = \(bind: upload.uuid)").run()
         }
     }
@@ -113,18 +120,25 @@ extension StoreTransaction {
             """)
     }
 
-    /// Records the new size of an upload, only if it still had `expected` bytes (so racing appends fail).
-    public func advanceUpload(uuid: String, from expected: Int64, to byteCount: Int64) async throws -> Bool {
+    /// Records the new size of an upload and the part that holds the bytes from `expected` on, only if
+    /// the upload still had `expected` bytes (so of racing appends one wins).
+    public func advanceUpload(uuid: String, from expected: Int64, to byteCount: Int64, part path: String) async throws -> Bool {
         try await pool.transaction { db in
             let rows = try await db.raw("""
                 UPDATE blob_upload SET byte_count = \(bind: byteCount), updated_ms = \(bind: MetadataStore.nowMs())
                 WHERE uuid = \(bind: uuid) AND byte_count = \(bind: expected) RETURNING uuid
                 """).all()
-            return !rows.isEmpty
+            guard !rows.isEmpty else { return false }
+            try await db.raw("""
+                INSERT INTO blob_upload_part (upload_uuid, start_offset, byte_count, path)
+                VALUES (\(bind: uuid), \(bind: expected), \(bind: byteCount - expected), \(bind: path))
+                """).run()
+            return true
         }
     }
 
     public func deleteUpload(uuid: String) async throws {
+        try await run("DELETE FROM blob_upload_part WHERE upload_uuid = \(bind: uuid)")
         try await run("DELETE FROM blob_upload WHERE uuid = \(bind: uuid)")
     }
 }
@@ -148,3 +162,5 @@ private struct ExistingUploadsRow: Decodable { let uuid: String }
 private struct RecordedBlobsRow: Decodable { let digest: String }
 
 private struct StaleUploadsRow: Decodable { let uuid: String }
+
+private struct UploadPartsRow: Decodable { let path: String }

@@ -179,6 +179,22 @@ enum Schema {
         uploadCommitMigration,
         repositoryBlobMigration,
         eventOutboxMigration,
+        uploadPartMigration,
+    ]
+
+    /// The parts an upload is made of, in order: every append writes a part of its own to storage, and
+    /// the one whose compare-and-set on the upload's size wins records its part here, in the same
+    /// transaction (so two requests never both count, and storage needs no locks).
+    static let uploadPartMigration: [String] = [
+        """
+        CREATE TABLE blob_upload_part (
+            upload_uuid TEXT NOT NULL,
+            start_offset BIGINT NOT NULL,
+            byte_count BIGINT NOT NULL,
+            path TEXT NOT NULL,
+            PRIMARY KEY (upload_uuid, start_offset)
+        )
+        """,
     ]
 
     /// The outbox of domain events: each is written in the transaction of the change it describes and

@@ -20,7 +20,7 @@ public struct PortusServices: Sendable {
     /// For reads; every change goes through a service.
     public var store: MetadataStore { domain.store }
     /// Checked by `health`.
-    public var blobs: any BlobStore { domain.blobs }
+    public var blobs: BlobStore { domain.blobs }
     public var authenticator: Authenticator { domain.authenticator }
     /// The one access policy.
     public var policy: AccessPolicy { domain.policy }

@@ -18,7 +18,7 @@ public struct QuayServices: Sendable {
     /// For reads; every change goes through a service.
     public var store: MetadataStore { domain.store }
     /// Blob storage, read for image configs (labels and layer history).
-    public var blobs: any BlobStore { domain.blobs }
+    public var blobs: BlobStore { domain.blobs }
     public var authenticator: Authenticator { domain.authenticator }
     /// The one access policy.
     public var policy: AccessPolicy { domain.policy }

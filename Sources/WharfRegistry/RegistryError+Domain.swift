@@ -7,9 +7,6 @@ extension RegistryError {
         switch error {
         case .uploadUnknown(let upload):
             self = .uploadUnknown(upload)
-        case .uploadBusy(let upload, let size):
-            self.init(.rangeInvalid, status: 416, "the upload is being written by another request",
-                      headers: [("Range", Self.rangeHeader(size: size)), ("Docker-Upload-UUID", upload)])
         case .uploadChanged(let upload):
             self.init(.rangeInvalid, status: 416, "the upload was changed by a concurrent request", headers: [("Docker-Upload-UUID", upload)])
         case .chunkOutOfOrder(let upload, let size):

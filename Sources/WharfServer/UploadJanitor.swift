@@ -13,7 +13,7 @@ import WharfStorage
 /// older than a grace period, so an upload in flight is never touched; each removal is logged.
 public struct UploadJanitor: Service {
     let store: MetadataStore
-    let blobs: any BlobStore
+    let blobs: BlobStore
     let uploads: UploadService
     let expirySeconds: Int64
     /// How old a leftover must be before it is removed (`STORAGE_RECONCILE_GRACE_SEC`).

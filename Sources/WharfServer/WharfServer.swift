@@ -16,7 +16,7 @@ import WharfStorage
 public struct WharfServer: Sendable {
     public let configuration: WharfConfiguration
     public let store: MetadataStore
-    public let blobs: any BlobStore
+    public let blobs: BlobStore
     public let authenticator: Authenticator
     public let accounts: AccountService
     /// The domain layer the three APIs share.
@@ -51,7 +51,7 @@ public struct WharfServer: Sendable {
                                          lookupCacheTTL: configuration.lookupCacheTTL, logger: logger)
         }
         let blobs = try StartupError.wrap("cannot use the storage directory \(configuration.effectiveStoragePath)") {
-            try FilesystemBlobStore(root: configuration.effectiveStoragePath, logger: logger)
+            BlobStore(driver: try FilesystemDriver(root: configuration.effectiveStoragePath, logger: logger))
         }
         let authenticator = Authenticator(store: store, superUsers: configuration.superUsers)
         let tokens = try await StartupError.wrap("cannot load the registry signing key \(configuration.signingKeyPath)") {

@@ -138,8 +138,8 @@ final class RegistryProtocolTests: XCTestCase {
                 XCTAssertEqual(status.status, .notFound, "a failed upload is discarded")
                 let stale = try await server.server.store.staleUploads(beforeMs: Int64.max, limit: 10)
                 XCTAssertEqual(stale, [])
-                let stagedFiles = try FileManager.default.contentsOfDirectory(atPath: server.configuration.effectiveStoragePath + "/uploads")
-                XCTAssertEqual(stagedFiles, [])
+                let stagedParts = try await server.server.blobs.driver.list(prefix: "uploads/")
+                XCTAssertEqual(stagedParts, [], "no part of a failed upload is kept")
             }
         }
     }
@@ -586,8 +586,11 @@ final class RegistryProtocolTests: XCTestCase {
                 let start = try await client.execute(uri: "/v2/acme/app/blobs/uploads/", method: .post, headers: Auth.alice)
                 XCTAssertEqual(start.status, .accepted, start.text)
                 let id = try XCTUnwrap(start.header("Docker-Upload-UUID"))
+                let location = try XCTUnwrap(start.header("Location"))
+                let patch = try await client.execute(uri: location, method: .patch, headers: Auth.alice, body: ByteBuffer(string: "staged bytes"))
+                XCTAssertEqual(patch.status, .accepted, patch.text)
                 let staged = server.configuration.effectiveStoragePath + "/uploads/" + id
-                XCTAssertTrue(FileManager.default.fileExists(atPath: staged))
+                XCTAssertTrue(FileManager.default.fileExists(atPath: staged), "the upload's part is staged")
                 let deleted = try await api.delete("/api/v1/organization/acme")
                 XCTAssertEqual(deleted.status, .noContent)
                 try await Task.sleep(for: .milliseconds(1100))

@@ -7,22 +7,23 @@ import XCTest
 /// Stored blobs that no row records (a crash between storing and recording) are removed once they are
 /// older than the grace period; recorded blobs, young ones and ones a commit stores again stay.
 final class BlobReconcilerTests: XCTestCase {
-    private func makeStore() throws -> FilesystemBlobStore {
-        try FilesystemBlobStore(root: NSTemporaryDirectory() + "wharf-reconcile-" + UUID().uuidString)
+    private var root = ""
+
+    private func makeStore() throws -> BlobStore {
+        root = NSTemporaryDirectory() + "wharf-reconcile-" + UUID().uuidString
+        return BlobStore(driver: try FilesystemDriver(root: root))
     }
 
-    /// Stores `text` as a blob through an upload; its digest.
-    private func store(_ text: String, in blobs: FilesystemBlobStore, age: TimeInterval = 0) async throws -> Digest {
-        let id = UUID().uuidString
-        try await blobs.createUpload(id: id)
-        let appender = try await blobs.appendToUpload(id: id, at: 0)
-        try await appender.write(ByteBuffer(string: text))
-        try await appender.close()
+    /// Stores `text` as a blob through a one-part upload; its digest.
+    private func store(_ text: String, in blobs: BlobStore, age: TimeInterval = 0) async throws -> Digest {
+        let (part, writer) = try await blobs.partWriter(upload: UUID().uuidString, at: 0)
+        try await writer.write(ByteBuffer(string: text))
+        try await writer.commit()
         let digest = Digest.of(Data(text.utf8))
-        try await blobs.commitUpload(id: id, as: digest, size: Int64(text.utf8.count))
+        try await blobs.commitUpload(parts: [part], as: digest, size: Int64(text.utf8.count))
         if age > 0 {
             let past = Date(timeIntervalSinceNow: -age)
-            try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: blobs.blobPath(digest))
+            try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: root + "/" + BlobStore.blobPath(digest))
         }
         return digest
     }
@@ -58,8 +59,7 @@ final class BlobReconcilerTests: XCTestCase {
         XCTAssertEqual(lateSize, 13)
 
         let interrupted = try await store("interrupted sweep", in: blobs)
-        let path = blobs.blobPath(interrupted)
-        XCTAssertEqual(rename(path, FilesystemBlobStore.quarantinePath(path)), 0)
+        try await blobs.driver.move(BlobStore.blobPath(interrupted), to: BlobStore.quarantinePath(interrupted))
         _ = try await blobs.removeUnrecordedBlobs(writtenBefore: Date(timeIntervalSinceNow: -3600)) { _ in [] }
         let restoredSize = try await blobs.size(of: interrupted)
         XCTAssertEqual(restoredSize, 17, "a blob left aside by an interrupted sweep is put back")

@@ -166,8 +166,8 @@ def test_full_disk_answers_507_keeps_no_partial_chunk_and_recovers(wharf_factory
         resp = session.request("PATCH", location, data=chunk, headers={"Content-Range": f"0-{len(chunk) - 1}"})
         assert resp.status_code == 507, f"{resp.status_code} {resp.text}"
         assert_oci_error(resp, "UNAVAILABLE")
-        staged = list((storage / "uploads").iterdir())
-        assert [p.stat().st_size for p in staged] == [0], "the failed chunk's bytes stayed on disk"
+        staged = [p for p in storage.rglob("*") if p.is_file() and "blobs" not in p.parts]
+        assert staged == [], f"the failed chunk's bytes stayed on disk: {staged}"
         status = session.get(location)
         assert status.status_code == 204 and status.headers["Range"] == "0-0"
 
@@ -351,7 +351,8 @@ def test_crash_leftovers_are_removed_after_the_grace_period(wharf_factory):
     orphan = blob_file(b"moved into place just before a crash")
     os.utime(orphan, (old, old))
     young = blob_file(b"moved into place a moment ago")
-    staged = storage / "uploads" / "5b5d1d53-1f8a-4d7e-9a39-3f0f0b7a1c11"
+    staged = storage / "uploads" / "5b5d1d53-1f8a-4d7e-9a39-3f0f0b7a1c11" / "0-0f9d1f3e-7a2b-4c1d-8e5f-6a7b8c9d0e1f"
+    staged.parent.mkdir(parents=True, exist_ok=True)
     staged.write_bytes(b"bytes of an upload whose session never was")
     os.utime(staged, (old, old))
     recorded = storage / "blobs" / "sha256" / hashlib.sha256(kept).hexdigest()[:2] / hashlib.sha256(kept).hexdigest()

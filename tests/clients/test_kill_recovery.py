@@ -287,12 +287,12 @@ def finish_upload(client: Client, upload: Upload, ledger: Ledger, failures: List
 
 
 def disk_state(server, upload: Upload) -> str:
-    """Whether the upload's staged file and its blob file exist, to tell which step the kill interrupted."""
+    """Whether the upload's staged parts and its blob file exist, to tell which step the kill interrupted."""
     storage = server.data_dir / "storage"
     hexdigest = sha256_digest(upload.data)[7:]
     staged = (storage / "uploads" / upload.location.rpartition("/")[2]).exists()
     blob = (storage / "blobs" / "sha256" / hexdigest[:2] / hexdigest).exists()
-    return f"staged file {'present' if staged else 'gone'}, blob file {'present' if blob else 'absent'}"
+    return f"staged parts {'present' if staged else 'gone'}, blob file {'present' if blob else 'absent'}"
 
 
 def check_no_crash(server, offset: int, failures: List[str]) -> None:
@@ -360,7 +360,7 @@ def test_pushes_survive_sigkill(wharf_factory):
 
 
 def test_upload_cut_off_in_final_put_can_be_finished(wharf_factory):
-    """A kill between the final PUT's commit (staged file renamed to its blob path) and the deletion of
+    """A kill between the final PUT's commit (staged part moved to its blob path) and the deletion of
     the session row, made on disk without timing luck: the upload holds all its bytes, its staged file
     is gone, its blob is in place. Retrying the PUT must link the blob (201) or report the upload gone
     (404 BLOB_UPLOAD_UNKNOWN)."""
@@ -379,7 +379,9 @@ def test_upload_cut_off_in_final_put_can_be_finished(wharf_factory):
     storage = server.data_dir / "storage"
     blob_path = storage / "blobs" / "sha256" / digest[7:9] / digest[7:]
     blob_path.parent.mkdir(parents=True, exist_ok=True)
-    (storage / "uploads" / start.headers["Docker-Upload-UUID"]).rename(blob_path)
+    parts = list((storage / "uploads" / start.headers["Docker-Upload-UUID"]).iterdir())
+    assert len(parts) == 1, parts
+    parts[0].rename(blob_path)
     server.start()
 
     status = client.request("GET", location)

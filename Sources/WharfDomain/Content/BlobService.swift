@@ -7,11 +7,11 @@ import WharfStorage
 /// (`blob_mount`), or unlinked (`blob_delete`). Whether unlinked bytes go is garbage collection's decision.
 public struct BlobService: Sendable {
     let store: MetadataStore
-    let blobs: any BlobStore
+    let blobs: BlobStore
     /// `PUSH_TEMP_TAG_EXPIRATION_SEC`: how long a mounted blob stays linked before a manifest refers to it.
     let temporaryLinkSeconds: Int64
 
-    public init(store: MetadataStore, blobs: any BlobStore, temporaryLinkSeconds: Int64) {
+    public init(store: MetadataStore, blobs: BlobStore, temporaryLinkSeconds: Int64) {
         self.store = store
         self.blobs = blobs
         self.temporaryLinkSeconds = temporaryLinkSeconds

@@ -3,8 +3,6 @@
 public enum ContentError: Error, Sendable, Equatable {
     /// No such upload session in the repository.
     case uploadUnknown(upload: String)
-    /// Another request is writing the upload now.
-    case uploadBusy(upload: String, size: Int64)
     /// A concurrent request changed the upload between reading and writing its state.
     case uploadChanged(upload: String)
     /// A chunk that does not start where the upload ends.

@@ -7,20 +7,20 @@ import WharfStorage
 /// Blob uploads: sessions, streamed chunks hashed as they arrive, verification and commit, which links
 /// the blob into the repository (`blob_upload`).
 ///
-/// The session row (in the metadata store) records how many bytes are accepted; bytes written by a
-/// chunk that failed half-way lie beyond that count and are cut off by the next append, so a failed or
-/// interrupted chunk never changes the upload. Only one request writes an upload at a time: the blob
-/// store refuses a second writer (`busy`), and the row advances only from the offset the writer read.
+/// Every append writes its bytes as a part of their own in storage; the session row (in the metadata
+/// store) counts the accepted bytes, and the append's compare-and-set on that count records its part in
+/// the same transaction. A chunk that fails half-way, or loses the race to a concurrent append, leaves
+/// its part uncounted and removed, so it never changes the upload; no lock is held in storage.
 public struct UploadService: Sendable {
     let store: MetadataStore
-    let blobs: any BlobStore
+    let blobs: BlobStore
     let hashes = UploadHashCache()
     /// `MAXIMUM_LAYER_SIZE`: the largest blob accepted.
     let maximumBlobSize: Int64
     /// `PUSH_TEMP_TAG_EXPIRATION_SEC`: how long an uploaded blob stays linked before a manifest refers to it.
     let temporaryLinkSeconds: Int64
 
-    public init(store: MetadataStore, blobs: any BlobStore, maximumBlobSize: Int64, temporaryLinkSeconds: Int64) {
+    public init(store: MetadataStore, blobs: BlobStore, maximumBlobSize: Int64, temporaryLinkSeconds: Int64) {
         self.store = store
         self.blobs = blobs
         self.maximumBlobSize = maximumBlobSize
@@ -30,7 +30,6 @@ public struct UploadService: Sendable {
     /// Opens a new upload session in `repository`.
     public func start(in repository: RepositoryRecord) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        try await blobs.createUpload(id: id)
         try await store.transaction { tx in try await tx.createUpload(uuid: id, repositoryID: repository.id) }
         return id
     }
@@ -45,7 +44,7 @@ public struct UploadService: Sendable {
 
     /// Appends `body` to the upload. With `range`, the chunk must start where the upload ends (else 416)
     /// and have exactly the announced length. Returns the new size. A chunk that fails half-way leaves the
-    /// upload as it was: its bytes are cut off the staged file at once.
+    /// upload as it was: its part is discarded at once.
     public func append<Body: AsyncSequence & Sendable>(_ body: Body, to upload: UploadRecord, range: ChunkRange?) async throws -> Int64
     where Body.Element == ByteBuffer {
         let offset = upload.byteCount
@@ -57,14 +56,7 @@ public struct UploadService: Sendable {
             guard range.length <= maximumBlobSize - offset else { throw tooLarge }
         }
         var hasher = try await hasher(for: upload)
-        let appender: any UploadAppender
-        do {
-            appender = try await blobs.appendToUpload(id: upload.uuid, at: offset)
-        } catch BlobStoreError.busy {
-            throw ContentError.uploadBusy(upload: upload.uuid, size: upload.byteCount)
-        } catch BlobStoreError.notFound {
-            throw try await lost(upload)
-        }
+        let (part, appender) = try await blobs.partWriter(upload: upload.uuid, at: offset)
         var written: Int64 = 0
         do {
             for try await buffer in body {
@@ -77,7 +69,11 @@ public struct UploadService: Sendable {
             if let range, written != range.length {
                 throw ContentError.chunkLengthMismatch("chunk length \(written) does not match its Content-Range")
             }
-            try await appender.close()
+            if written == 0 {
+                await appender.cancel()
+            } else {
+                try await appender.commit()
+            }
         } catch {
             await appender.cancel()
             hashes.remove(upload.uuid)
@@ -85,7 +81,9 @@ public struct UploadService: Sendable {
         }
         let size = offset + written
         if written > 0 {
-            guard try await store.transaction({ tx in try await tx.advanceUpload(uuid: upload.uuid, from: offset, to: size) }) else {
+            let advanced = try await store.transaction { tx in try await tx.advanceUpload(uuid: upload.uuid, from: offset, to: size, part: part) }
+            guard advanced else {
+                try? await blobs.deletePart(part)
                 hashes.remove(upload.uuid)
                 throw ContentError.uploadChanged(upload: upload.uuid)
             }
@@ -131,10 +129,8 @@ public struct UploadService: Sendable {
             throw ContentError.uploadChanged(upload: upload.uuid)
         }
         do {
-            try await blobs.commitUpload(id: upload.uuid, as: digest, size: size)
-        } catch BlobStoreError.busy {
-            throw ContentError.uploadBusy(upload: upload.uuid, size: upload.byteCount)
-        } catch BlobStoreError.notFound {
+            try await blobs.commitUpload(parts: try await store.uploadParts(uuid: upload.uuid), as: digest, size: size)
+        } catch StorageError.notFound {
             // A concurrent completion of the same upload may have moved the bytes first.
             guard try await blobs.size(of: digest) == size else { throw try await lost(current) }
         }
@@ -192,17 +188,15 @@ public struct UploadService: Sendable {
         var hasher = DigestHasher(algorithm: algorithm)
         var remaining = upload.byteCount
         guard remaining > 0 else { return hasher }
-        let staged: BlobByteStream
         do {
-            staged = try await blobs.readUpload(id: upload.uuid)
-        } catch BlobStoreError.notFound {
+            for try await buffer in blobs.readParts(try await store.uploadParts(uuid: upload.uuid)) {
+                let take = Int(min(Int64(buffer.readableBytes), remaining))
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(take))) }
+                remaining -= Int64(take)
+                if remaining == 0 { break }
+            }
+        } catch StorageError.notFound {
             throw try await lost(upload)
-        }
-        for try await buffer in staged {
-            let take = Int(min(Int64(buffer.readableBytes), remaining))
-            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(take))) }
-            remaining -= Int64(take)
-            if remaining == 0 { break }
         }
         guard remaining == 0 else { throw try await lost(upload) }
         return hasher
