@@ -11,16 +11,14 @@ import WharfDomain
 /// The Portus and Quay APIs share `/api/v1`. A request goes to Portus when it carries `Portus-Auth`, or
 /// when its path is one of Portus's and none of Quay's (`WharfResponder` applies the rule).
 public struct PortusAPIHandler: Sendable {
-    let routes: [PortusRoute]
+    let table: RouteTable<PortusRequest, Void>
     let services: PortusServices
     let logger: Logger
 
     public static let authHeader = HTTPField.Name("Portus-Auth")!
 
     public init(services: PortusServices, logger: Logger) {
-        self.routes = PortusRouteTable.routes(services).enumerated().sorted { lhs, rhs in
-            lhs.element.literalCount != rhs.element.literalCount ? lhs.element.literalCount > rhs.element.literalCount : lhs.offset < rhs.offset
-        }.map(\.element)
+        table = RouteTable(PortusRouteTable.routes(services))
         self.services = services
         self.logger = logger
     }
@@ -32,36 +30,33 @@ public struct PortusAPIHandler: Sendable {
 
     /// Whether one of Portus's routes has this path (with `method`, or with any method when it is nil).
     public func serves(_ path: String, method: HTTPRequest.Method? = nil) -> Bool {
-        let components = Self.components(path)
-        return routes.contains { (method == nil || $0.method == method) && $0.match(components) != nil }
+        table.serves(path, method: method)
     }
 
-    private static func components(_ path: String) -> [Substring] {
-        path.split(separator: "/")
-    }
-
-    /// Answers one Portus API request from the peer at `remoteIP`.
-    public func respond(to request: Request, remoteIP: String?) async -> Response {
+    /// Answers one Portus API request.
+    public func respond(to request: Request, context: CallContext) async -> Response {
         if request.method == .options { return PortusJSON.empty() }
-        let components = Self.components(request.uri.path)
-        let matching = routes.compactMap { route in route.match(components).map { (route, $0) } }
-        guard !matching.isEmpty else { return PortusAPIError.notFound.response() }
-        guard let (route, path) = matching.first(where: { $0.0.method == request.method }) else {
+        switch table.lookup(request.method, request.uri.path) {
+        case .notFound:
+            return PortusAPIError.notFound.response()
+        case .methodNotAllowed:
             return PortusAPIError(.methodNotAllowed, "405 Not Allowed").response()
-        }
-        do {
-            try EdgeError.checkText(of: request)
-            let caller = try await authenticate(request, access: route.access)
-            let params = try await PortusParameters.read(request)
-            return try await route.handler(PortusRequest(request: request, path: path, caller: caller, params: params, ip: remoteIP))
-        } catch {
-            return render(error, request: request)
+        case .found(let route, let path):
+            do {
+                try EdgeError.checkText(of: request)
+                let caller = try await authenticate(request, callers: route.access.callers)
+                context.identify(caller.account?.username)
+                let params = try await PortusParameters.read(request)
+                return try await route.handler(PortusRequest(request: request, path: path, caller: caller, params: params, context: context))
+            } catch {
+                return render(error, request: request, context: context)
+            }
         }
     }
 
     /// The caller from `Portus-Auth: <username>:<application token>`; open endpoints also take callers
     /// without the header (or with a wrong one) as anonymous.
-    private func authenticate(_ request: Request, access: PortusRoute.Access) async throws -> Identity {
+    private func authenticate(_ request: Request, callers: RouteAccess.Callers) async throws -> Identity {
         var identity: Identity?
         if let header = request.headers[Self.authHeader] {
             let parts = header.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -69,7 +64,7 @@ public struct PortusAPIHandler: Sendable {
                 identity = try await services.authenticator.authenticate(username: String(parts[0]), appToken: String(parts[1]))
             }
         }
-        switch access {
+        switch callers {
         case .anyone: return identity ?? .anonymous
         case .user:
             guard let identity else { throw PortusAPIError.authenticationFails }
@@ -82,7 +77,7 @@ public struct PortusAPIHandler: Sendable {
     }
 
     /// Renders any failure as Portus does; unexpected errors are logged and answered with a 500.
-    func render(_ error: any Error, request: Request) -> Response {
+    func render(_ error: any Error, request: Request, context: CallContext) -> Response {
         switch error {
         case let error as PortusAPIError: return error.response()
         case let error as DomainError: return PortusAPIError(error).response()
@@ -93,7 +88,7 @@ public struct PortusAPIHandler: Sendable {
             response.headers.append(contentsOf: edge.headers)
             return response
         default:
-            logger.error("Portus API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            context.logger.error("Portus API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return PortusAPIError(.internalServerError, "Internal Server Error").response()
         }
     }

@@ -1,55 +1,16 @@
 import HTTPTypes
 import Hummingbird
 import WharfDomain
+import WharfHTTP
 
-/// One endpoint of the Portus API: its method, its path template (`/api/v1/teams/{id}/members`), who
-/// may call it, and its handler.
-struct PortusRoute: Sendable {
-    typealias Handler = @Sendable (PortusRequest) async throws -> Response
+/// One endpoint of the Portus API: the shared route type with Grape's path rules (empty components are
+/// ignored) and who may call it (`.anyone`, `.user` with `Portus-Auth`, `.admin`); Portus documents
+/// nothing more per route.
+typealias PortusRoute = APIRoute<PortusRequest, Void>
 
-    /// Who may call an endpoint before its own policy decides.
-    enum Access: Sendable {
-        /// No authentication (`_ping`, `health`, `users/bootstrap`).
-        case anyone
-        /// Any user with a valid `Portus-Auth` header.
-        case user
-        /// Portus administrators (superusers) only.
-        case admin
-    }
-
-    let method: HTTPRequest.Method
-    let access: Access
-    let handler: Handler
-    let segments: [Segment]
-
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
-    }
-
-    init(_ method: HTTPRequest.Method, _ path: String, _ access: Access, handler: @escaping Handler) {
-        self.method = method
-        self.access = access
-        self.handler = handler
-        segments = path.split(separator: "/").map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
-        }
-    }
-
-    /// How many segments are fixed text (more means more specific).
-    var literalCount: Int { segments.filter { if case .literal = $0 { true } else { false } }.count }
-
-    /// The path parameters when `components` (the path split on `/`, empty parts dropped) match.
-    func match(_ components: [Substring]) -> [String: String]? {
-        guard components.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
-        for (segment, component) in zip(segments, components) {
-            switch segment {
-            case .literal(let text): guard component == text else { return nil }
-            case .parameter(let name): parameters[name] = String(component).removingPercentEncoding ?? String(component)
-            }
-        }
-        return parameters
+extension APIRoute where Call == PortusRequest, Documentation == Void {
+    init(_ method: HTTPRequest.Method, _ path: String, _ callers: RouteAccess.Callers, handler: @escaping Handler) {
+        self.init(method, PathTemplate(path, strictSlashes: false), access: RouteAccess(callers), documentation: (), handler: handler)
     }
 }
 
@@ -60,9 +21,10 @@ struct PortusRequest: Sendable {
     /// The caller (anonymous on open endpoints called without `Portus-Auth`).
     let caller: Identity
     let params: PortusParameters
-    let ip: String?
+    /// The request's id, logger and peer.
+    let context: CallContext
 
-    var performer: Performer { Performer(identity: caller, ip: ip) }
+    var performer: Performer { Performer(identity: caller, ip: context.remoteIP) }
 
     /// The numeric path parameter `name`; anything else names nothing (404).
     func id(_ name: String = "id") throws -> Int64 {

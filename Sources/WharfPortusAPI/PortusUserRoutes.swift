@@ -73,7 +73,7 @@ struct PortusUserRoutes {
     @Sendable func bootstrap(_ call: PortusRequest) async throws -> Response {
         try call.params.validate([.requires("user", .hash([.requires("username"), .requires("email"), .requires("password"), .optional("display_name")]))])
         guard services.settings.rules.firstUserAdmin else { throw PortusAPIError.disabledEndpoint }
-        let (record, token) = try await services.users.bootstrap(newUser(call.params), ip: call.ip)
+        let (record, token) = try await services.users.bootstrap(newUser(call.params), ip: call.context.remoteIP)
         return PortusJSON.response(.created, entities.applicationToken(record, plain: token))
     }
 

@@ -22,7 +22,8 @@ public struct OAuthHandler: Sendable {
     public static func handles(_ path: String) -> Bool { path.hasPrefix("/oauth/") || path == "/csrf_token" }
 
     /// Answers one OAuth request; OAuth errors are rendered as RFC 6749 JSON, others in Quay's shapes.
-    public func respond(to request: Request, remoteIP: String?) async -> Response {
+    public func respond(to request: Request, context: CallContext) async -> Response {
+        let remoteIP = context.remoteIP
         do {
             switch (request.method, request.uri.path) {
             case (.get, "/csrf_token"): return try await csrfToken(request, ip: remoteIP)
@@ -34,7 +35,7 @@ public struct OAuthHandler: Sendable {
         } catch let error as OAuthError {
             return QuayJSON.response(HTTPResponse.Status(code: error.status), ["error": error.code, "error_description": error.description])
         } catch {
-            return api.render(error, request: request)
+            return api.render(error, request: request, context: context)
         }
     }
 

@@ -8,17 +8,12 @@ import WharfDomain
 /// Serves `/api/v1` from a route table: identifies the caller, checks the CSRF token of session
 /// writes, runs the route, and renders failures in Quay's error shapes.
 public struct QuayAPIHandler: Sendable {
-    let routes: [QuayRoute]
+    let table: RouteTable<QuayRequest, QuayDocumentation>
     let services: QuayServices
     let logger: Logger
 
-    /// `routes` are tried most specific first (more literal path segments), as Flask orders its rules, so
-    /// `/repository/{repository}/changestate` wins over `/repository/{repository}` whose multi-segment
-    /// parameter would also match it.
     public init(routes: [QuayRoute], services: QuayServices, logger: Logger) {
-        self.routes = routes.enumerated().sorted { lhs, rhs in
-            lhs.element.literalCount != rhs.element.literalCount ? lhs.element.literalCount > rhs.element.literalCount : lhs.offset < rhs.offset
-        }.map(\.element)
+        table = RouteTable(routes)
         self.services = services
         self.logger = logger
     }
@@ -29,37 +24,29 @@ public struct QuayAPIHandler: Sendable {
     /// Whether a route of the Quay API has this path (with `method`, or with any method when it is nil),
     /// or has the path with a trailing slash (which Quay answers with a redirect).
     public func serves(_ path: String, method: HTTPRequest.Method? = nil) -> Bool {
-        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
-        return routes.contains { route in
-            (method == nil || route.method == method)
-                && (route.match(components) != nil || (!path.hasSuffix("/") && route.match(components + [""]) != nil))
-        }
+        table.serves(path, method: method) || (!path.hasSuffix("/") && table.serves(path + "/", method: method))
     }
 
-    /// Answers one `/api/v1` request from the peer at `remoteIP`.
-    public func respond(to request: Request, remoteIP: String?) async -> Response {
-        let components = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
-        var pathMatched = false
-        for route in routes {
-            guard let parameters = route.match(components) else { continue }
-            pathMatched = true
-            guard route.method == request.method else { continue }
+    /// Answers one `/api/v1` request.
+    public func respond(to request: Request, context: CallContext) async -> Response {
+        switch table.lookup(request.method, request.uri.path) {
+        case .found(let route, let parameters):
             do {
                 try EdgeError.checkText(of: request)
-                let caller = try await APICaller.resolve(request, ip: remoteIP, services: services)
-                if !route.csrfExempt { try caller.checkCSRF(request) }
-                return try await route.handler(QuayRequest(request: request, parameters: parameters, caller: caller))
+                let caller = try await APICaller.resolve(request, ip: context.remoteIP, services: services)
+                context.identify(caller.identity.account?.username)
+                if !route.access.csrfExempt { try caller.checkCSRF(request) }
+                return try await route.handler(QuayRequest(request: request, parameters: parameters, caller: caller, context: context))
             } catch {
-                return render(error, request: request)
+                return render(error, request: request, context: context)
             }
+        case .methodNotAllowed:
+            return render(QuayAPIError.message(405, "The method is not allowed for the requested URL."), request: request, context: context)
+        case .notFound:
+            if !request.uri.path.hasSuffix("/"), table.serves(request.uri.path + "/") { return redirectToTrailingSlash(request) }
+            return render(QuayAPIError.message(501, "\(request.method) \(request.uri.path) is not supported by Wharf yet"),
+                          request: request, context: context)
         }
-        if !pathMatched, !request.uri.path.hasSuffix("/"), routes.contains(where: { $0.match(components + [""]) != nil }) {
-            return redirectToTrailingSlash(request)
-        }
-        let error = pathMatched
-            ? QuayAPIError.message(405, "The method is not allowed for the requested URL.")
-            : QuayAPIError.message(501, "\(request.method) \(request.uri.path) is not supported by Wharf yet")
-        return render(error, request: request)
     }
 
     /// Quay's routes that end in `/` answer the path without it with a 308 to the slashed path (Flask's
@@ -71,7 +58,7 @@ public struct QuayAPIHandler: Sendable {
     }
 
     /// Renders any failure in Quay's shapes; unexpected errors are logged and answered with a 500.
-    public func render(_ error: any Error, request: Request) -> Response {
+    public func render(_ error: any Error, request: Request, context: CallContext) -> Response {
         let host = services.settings.serverHostname, scheme = services.settings.urlScheme
         switch error {
         case let error as QuayAPIError: return error.response(host: host, scheme: scheme)
@@ -92,7 +79,7 @@ public struct QuayAPIHandler: Sendable {
             response.headers.append(contentsOf: edge.headers)
             return response
         default:
-            logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            context.logger.error("API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return QuayAPIError.message(500, "Internal Server Error").response(host: host, scheme: scheme)
         }
     }

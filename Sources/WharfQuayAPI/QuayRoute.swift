@@ -1,112 +1,61 @@
 import HTTPTypes
 import Hummingbird
 import WharfDomain
+import WharfHTTP
 
-/// One endpoint of the Quay API: its method, its path template (`/api/v1/user/{username}`, trailing slash
-/// significant, as in Quay), the OAuth scope Quay documents for it, and its handler. The route table is
-/// the single description of the API.
-public struct QuayRoute: Sendable {
-    public typealias Handler = @Sendable (QuayRequest) async throws -> Response
-
-    public let method: HTTPRequest.Method
-    public let path: String
+/// What the discovery document says of a Quay endpoint, and whether Wharf serves it.
+public struct QuayDocumentation: Sendable {
     /// Quay's operation id (the name the discovery document uses).
     public let operationID: String
     public let summary: String
-    /// The scope Quay's documentation lists for the endpoint (nil: none).
-    public let scope: Scope?
-    /// The query parameters the handler reads, for the discovery document.
+    /// The query parameters the handler reads.
     public let query: [QuayParameter]
-    /// The JSON body the handler reads, for the discovery document.
+    /// The JSON body the handler reads.
     public let body: QuayBodySchema?
-    /// Whether Wharf serves the endpoint, answers it as retired, or does not serve it yet.
-    public let availability: Availability
-    /// Whether a session caller may skip the CSRF token (sign-in itself).
-    let csrfExempt: Bool
-    let segments: [Segment]
-    let handler: Handler
+    public let availability: QuayAvailability
+}
 
-    /// What a route does with a request.
-    public enum Availability: Sendable {
-        /// Served.
-        case served
-        /// Retired in Quay: answered as a current Quay answers (410, 404, 501).
-        case retired
-        /// Documented by Quay but not served by Wharf yet: a clear 501.
-        case pending
-    }
+/// What a Quay route does with a request.
+public enum QuayAvailability: Sendable {
+    /// Served.
+    case served
+    /// Retired in Quay: answered as a current Quay answers (410, 404, 501).
+    case retired
+    /// Documented by Quay but not served by Wharf yet: a clear 501.
+    case pending
+}
 
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
-        /// A parameter that may span several path components (`{repository}` is `namespace/name`).
-        case path(String)
-    }
+/// One endpoint of the Quay API: the shared route type with Quay's path rules (a trailing slash is
+/// significant, as in Flask; `{repository}` spans `namespace/name`), the OAuth scope Quay documents for
+/// it, and its discovery documentation. The route table is the single description of the API.
+public typealias QuayRoute = APIRoute<QuayRequest, QuayDocumentation>
+
+extension APIRoute where Call == QuayRequest, Documentation == QuayDocumentation {
+    public typealias Availability = QuayAvailability
 
     public init(_ method: HTTPRequest.Method, _ path: String, operationID: String, summary: String, scope: Scope? = nil,
                 query: [QuayParameter] = [], body: QuayBodySchema? = nil, availability: Availability = .served, csrfExempt: Bool = false,
                 handler: @escaping Handler) {
-        self.method = method
-        self.path = path
-        self.operationID = operationID
-        self.summary = summary
-        self.scope = scope
-        self.query = query
-        self.body = body
-        self.availability = availability
-        self.csrfExempt = csrfExempt
-        self.handler = handler
-        segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
-            if part.hasPrefix("{") && part.hasSuffix("}") {
-                let name = String(part.dropFirst().dropLast())
-                return name == "repository" ? .path(name) : .parameter(name)
-            }
-            return .literal(String(part))
-        }
+        self.init(method, PathTemplate(path, spanning: ["repository"], strictSlashes: true),
+                  access: RouteAccess(.anyone, scope: scope, csrfExempt: csrfExempt),
+                  documentation: QuayDocumentation(operationID: operationID, summary: summary, query: query, body: body,
+                                                   availability: availability),
+                  handler: handler)
     }
 
+    public var operationID: String { documentation.operationID }
+    public var summary: String { documentation.summary }
+    /// The scope Quay's documentation lists for the endpoint (nil: none).
+    public var scope: Scope? { access.scope }
+    public var query: [QuayParameter] { documentation.query }
+    public var body: QuayBodySchema? { documentation.body }
+    public var availability: Availability { documentation.availability }
     /// The names of the path parameters, in order.
-    public var pathParameters: [String] {
-        segments.compactMap { segment in
-            switch segment {
-            case .literal: nil
-            case .parameter(let name), .path(let name): name
-            }
-        }
-    }
-
-    /// How many path segments are fixed text (more means more specific).
-    var literalCount: Int {
-        segments.filter { if case .literal = $0 { return true } else { return false } }.count
-    }
+    public var pathParameters: [String] { template.parameterNames }
 
     /// The handler of a documented endpoint Wharf does not serve yet: a clear 501.
-    public static let notSupportedYet: Handler = { call in
-        throw QuayAPIError.message(501, "\(call.request.method) \(call.request.uri.path) is not supported by Wharf yet")
-    }
-
-    /// The path parameters when `components` (the request path split on `/`) matches this route.
-    func match(_ components: [Substring]) -> [String: String]? {
-        var parameters: [String: String] = [:]
-        var index = 0
-        for (position, segment) in segments.enumerated() {
-            switch segment {
-            case .literal(let text):
-                guard index < components.count, components[index] == text else { return nil }
-                index += 1
-            case .parameter(let name):
-                guard index < components.count, !components[index].isEmpty else { return nil }
-                parameters[name] = String(components[index]).removingPercentEncoding ?? String(components[index])
-                index += 1
-            case .path(let name):
-                let remaining = segments.count - position - 1
-                let take = components.count - index - remaining
-                guard take >= 2 else { return nil }
-                parameters[name] = components[index..<(index + take)].joined(separator: "/")
-                index += take
-            }
-        }
-        return index == components.count ? parameters : nil
+    public static var notSupportedYet: Handler {
+        { call in throw QuayAPIError.message(501, "\(call.request.method) \(call.request.uri.path) is not supported by Wharf yet") }
     }
 }
 
@@ -115,6 +64,8 @@ public struct QuayRequest: Sendable {
     public let request: Request
     public let parameters: [String: String]
     public let caller: APICaller
+    /// The request's id, logger and peer.
+    public let context: CallContext
 
     /// A path parameter that the route's template guarantees.
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }

@@ -10,7 +10,8 @@ extension RegistryHandler {
     /// with an OAuth token) or none, and signs a token granting the requested actions the caller may
     /// perform; actions it may not perform are silently left out, as in Quay. A first push into one's own
     /// namespace creates the repository here.
-    func issueToken(_ request: Request, remoteIP: String?) async throws -> Response {
+    func issueToken(_ request: Request, context: CallContext) async throws -> Response {
+        let remoteIP = context.remoteIP
         let identity: Identity
         // Several scopes may share one parameter, separated by spaces (a form-encoded space is `+`, which no
         // scope contains otherwise).
@@ -25,6 +26,7 @@ extension RegistryHandler {
                 throw RegistryError(.unauthorized, status: 401, "Invalid Username or Password")
             }
             identity = found
+            context.identify(found.account?.username)
             if scopes.isEmpty { try await domain.sessions.recordRegistryLogin(of: identity, ip: remoteIP, userAgent: request.headers[.userAgent]) }
         case .bearer:
             throw RegistryError(.unauthorized, status: 401, "the token endpoint takes Basic credentials")

@@ -17,7 +17,7 @@ public struct RegistryHandler: Sendable {
     let authorizer: RegistryAuthorizer
     let domain: Domain
     let store: MetadataStore
-    let blobs: any BlobStore
+    let blobs: BlobStore
     let tokens: RegistryTokenService
     /// Pull and push counts (popularity and statistics).
     let activity: RepositoryActivity
@@ -37,12 +37,12 @@ public struct RegistryHandler: Sendable {
     /// Whether `path` belongs to the registry API.
     public static func handles(_ path: String) -> Bool { path == "/v2" || path.hasPrefix("/v2/") }
 
-    /// Answers one `/v2` request from the peer at `remoteIP`.
-    public func respond(to request: Request, remoteIP: String? = nil) async -> Response {
+    /// Answers one `/v2` request.
+    public func respond(to request: Request, context: CallContext) async -> Response {
         var response: Response
         do {
             try EdgeError.checkText(of: request)
-            response = try await route(request, remoteIP: remoteIP)
+            response = try await route(request, context: context)
         } catch let error as RegistryError {
             response = render(error, request: request)
         } catch let error as ContentError {
@@ -50,21 +50,23 @@ public struct RegistryHandler: Sendable {
         } catch let error as DomainError {
             response = render(RegistryError(error), request: request)
         } catch {
-            response = render(Self.registryError(for: error, logger: logger, path: request.uri.path), request: request)
+            response = render(Self.registryError(for: error, logger: context.logger, path: request.uri.path), request: request)
         }
         response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
         return response
     }
 
-    private func route(_ request: Request, remoteIP: String?) async throws -> Response {
+    private func route(_ request: Request, context: CallContext) async throws -> Response {
+        let remoteIP = context.remoteIP
         guard let route = RegistryRoute(path: request.uri.path) else {
             throw RegistryError(.nameInvalid, status: 404, "no such endpoint", detail: ["path": request.uri.path])
         }
         if route == .token {
             guard request.method == .get else { throw methodNotAllowed }
-            return try await issueToken(request, remoteIP: remoteIP)
+            return try await issueToken(request, context: context)
         }
         let caller = try await authorizer.caller(for: request, ip: remoteIP)
+        context.identify(caller.identity.account?.username ?? caller.claims?.context.user)
         switch (route, request.method) {
         case (.base, .get), (.base, .head):
             guard !caller.identity.isAnonymous || caller.claims != nil else {

@@ -102,7 +102,7 @@ public struct WharfServer: Sendable {
     func application(connectionLimit: Int, onListening: @escaping @Sendable (any Channel) async -> Void,
                      connections: OpenConnections) -> some ApplicationProtocol {
         let limit = ConnectionLimit(maximum: connectionLimit, logger: logger)
-        return Application(responder: WharfResponder(registry: registry, quay: quay, portus: portus, oauth: oauth, store: store),
+        return Application(responder: WharfResponder(registry: registry, quay: quay, portus: portus, oauth: oauth, store: store, logger: logger),
                            server: .guardedHTTP1(timeouts: configuration.httpTimeouts, connections: connections, logger: logger),
                            configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "wharf",
                                                 availableConnectionsDelegate: limit),

@@ -39,7 +39,8 @@ struct TestServer {
     let configuration: WharfConfiguration
     let server: WharfServer
 
-    static func make(database: String?, dataDirectory: String? = nil, configure: (inout WharfConfiguration) -> Void = { _ in }) async throws -> TestServer {
+    static func make(database: String?, dataDirectory: String? = nil, logger custom: Logger? = nil,
+                     configure: (inout WharfConfiguration) -> Void = { _ in }) async throws -> TestServer {
         var configuration = WharfConfiguration()
         configuration.hostname = "127.0.0.1"
         configuration.port = 0
@@ -47,8 +48,8 @@ struct TestServer {
         configuration.databaseURI = database
         configuration.superUsers = ["admin"]
         configure(&configuration)
-        var logger = Logger(label: "wharf-test")
-        logger.logLevel = .warning
+        var logger = custom ?? Logger(label: "wharf-test")
+        if custom == nil { logger.logLevel = .warning }
         let server = try await WharfServer.assemble(configuration, logger: logger)
         return TestServer(configuration: configuration, server: server)
     }
