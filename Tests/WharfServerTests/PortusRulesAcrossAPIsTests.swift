@@ -8,10 +8,10 @@ import WharfTestSupport
 import WharfOCI
 import XCTest
 
-/// The fixes made after the review of the Portus API: clamped page parameters, Portus's delete switches
-/// on every API and on `/v2`, the organization that holds Portus's teams, who lists a hidden team's members,
+/// Portus's rules and fields wherever they apply: clamped page parameters, Portus's delete switches on
+/// every API and on `/v2`, the organization that holds Portus's teams, who lists a hidden team's members,
 /// application names, the author of pushes made with registry tokens, and sign-in times.
-final class PortusReviewFixesTests: XCTestCase {
+final class PortusRulesAcrossAPIsTests: XCTestCase {
 
     /// A Quay API client (all scopes) for the account named `name`.
     static func quay(_ server: TestServer, _ client: any TestClientProtocol, _ name: String,
