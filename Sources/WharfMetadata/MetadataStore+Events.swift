@@ -27,19 +27,16 @@ final class RecordedEvents: Sendable {
 }
 
 extension StoreTransaction {
-    /// Adds an event to the outbox in this transaction; it is delivered after the commit, or not at all
-    /// when the transaction rolls back.
-    public func record(kind: String, payload: String) async throws {
-        try await record([(kind, payload)])
-    }
-
-    /// Adds events to the outbox in this transaction, a few hundred rows per statement.
-    public func record(_ new: [(kind: String, payload: String)]) async throws {
+    /// Adds events to the outbox in this transaction, a few hundred rows per statement; they are delivered
+    /// after the commit, or not at all when the transaction rolls back. An event with `claimedUntilMs` is
+    /// claimed by this node from the start (it delivers it itself right after the commit); the others wait
+    /// for a deliverer to claim them.
+    public func record(_ new: [(kind: String, payload: String, claimedUntilMs: Int64?)]) async throws {
         let now = MetadataStore.nowMs()
         for start in stride(from: 0, to: new.count, by: 200) {
             let chunk = new[start..<min(start + 200, new.count)]
-            let rows = SQLList(chunk.map { SQLQueryString("(\(bind: $0.kind), \(bind: $0.payload), \(bind: now))") })
-            let ids = try await db.raw("INSERT INTO domain_event (kind, payload, created_ms) VALUES \(rows) RETURNING id")
+            let rows = SQLList(chunk.map { SQLQueryString("(\(bind: $0.kind), \(bind: $0.payload), \(bind: now), \(bind: $0.claimedUntilMs))") })
+            let ids = try await db.raw("INSERT INTO domain_event (kind, payload, created_ms, claimed_until_ms) VALUES \(rows) RETURNING id")
                 .all(decoding: IDRow.self, with: decoder).map(\.id).sorted()
             for (id, event) in zip(ids, chunk) {
                 events.append(RecordedEvent(id: id, kind: event.kind, payload: event.payload, createdMs: now))
@@ -68,18 +65,6 @@ extension MetadataStore {
                     ORDER BY id LIMIT \(bind: limit))
                 RETURNING id, kind, payload, created_ms
                 """).all(decoding: RecordedEvent.self, with: decoder).sorted { $0.id < $1.id }
-        }
-    }
-
-    /// Claims the events `ids` that no one has claimed, for `leaseMs`; the ids claimed.
-    public func claimEvents(ids: [Int64], leaseMs: Int64) async throws -> Set<Int64> {
-        guard !ids.isEmpty else { return [] }
-        return try await pool.transaction { db in
-            let now = Self.nowMs()
-            return Set(try await db.raw("""
-                UPDATE domain_event SET claimed_until_ms = \(bind: now + leaseMs)
-                WHERE id IN (\(SQLList(ids.map { SQLBind($0) }))) AND claimed_until_ms IS NULL RETURNING id
-                """).all(decoding: IDRow.self, with: decoder).map(\.id))
         }
     }
 

@@ -4,9 +4,9 @@ import WharfDomain
 import WharfFaults
 import WharfMetadata
 
-/// Runs the domain's event delivery on this node: writes the pulls queued in memory to the outbox and
-/// hands the outbox's batched events (and any another node left behind) to the subscribers, whenever a
-/// commit wakes it and at least every `interval`; writes the pull and push counts every `countInterval`;
+/// Runs the domain's event delivery on this node: every `interval`, writes the pulls queued in memory to
+/// the outbox, removes the events delivered at once, and hands the outbox's batched events (and any
+/// another node left behind) to the subscribers; writes the pull and push counts every `countInterval`;
 /// and does both once more when the server shuts down.
 public struct EventDeliverer: Service {
     let events: EventBus
@@ -20,9 +20,6 @@ public struct EventDeliverer: Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 // Each round runs in a task of its own, so that a shutdown waits for it rather than cutting it off.
-                group.addTask {
-                    for await _ in events.wakeups { await Task { await deliver() }.value }
-                }
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: interval)

@@ -102,10 +102,15 @@ extension StoreTransaction {
         try await emit([event])
     }
 
-    /// Records `events` in the outbox of this transaction, in as few statements as the batch allows.
+    /// Records `events` in the outbox of this transaction, in as few statements as the batch allows. The
+    /// events delivered at once are claimed by this node from the start, for `EventBus.atOnceLeaseMs`.
     public func emit(_ events: [DomainEvent]) async throws {
         let encoder = JSONEncoder()
-        try await record(try events.map { (kind: $0.kind.rawValue, payload: String(decoding: try encoder.encode($0), as: UTF8.self)) })
+        let claimedUntil = MetadataStore.nowMs() + EventBus.atOnceLeaseMs
+        try await record(try events.map {
+            (kind: $0.kind.rawValue, payload: String(decoding: try encoder.encode($0), as: UTF8.self),
+             claimedUntilMs: $0.kind.isDeliveredAtOnce ? claimedUntil : nil)
+        })
     }
 
     /// Records an event in the outbox of this transaction.

@@ -22,21 +22,23 @@ public struct DeliveredEvent: Sendable {
 }
 
 /// Delivers the outbox's events to the subscribers after their transaction commits: at once, before the
-/// operation answers, when one of them asks for it (`Kind.isDeliveredAtOnce`); otherwise in batches by
-/// the server's `EventDeliverer`. Events whose deliverer died are taken over once their claim runs out.
+/// operation answers, for the kinds that ask for it (`Kind.isDeliveredAtOnce`; the node that recorded
+/// them holds their claim from the start); the others in batches by the server's `EventDeliverer`.
+/// Delivered events leave the outbox in batches too. Events whose deliverer died before removing them
+/// are taken over once their claim runs out (and delivered again: subscribers count each id once).
 public final class EventBus: Sendable {
     let store: MetadataStore
     let logger: Logger
     private let subscribers = NIOLockedValueBox<[any EventSubscriber]>([])
     /// Pulls waiting in memory to be written to the outbox (the pull path writes nothing itself).
     private let buffered = NIOLockedValueBox<[DomainEvent]>([])
-    /// Wakes the deliverer when batched events were committed.
-    private let wake: AsyncStream<Void>.Continuation
-    /// What the deliverer waits on.
-    public let wakeups: AsyncStream<Void>
+    /// Events delivered at once, to be removed from the outbox with the next batch.
+    private let delivered = NIOLockedValueBox<[Int64]>([])
 
     /// How long a deliverer holds the events it claimed before another may take them over.
     let leaseMs: Int64
+    /// How long the node that records an event delivered at once holds it.
+    public static let atOnceLeaseMs: Int64 = 60_000
     /// Events buffered in memory at most; beyond, new ones are dropped (and the drop is reported).
     static let bufferLimit = 100_000
     /// The kinds delivered in batches.
@@ -46,7 +48,6 @@ public final class EventBus: Sendable {
         self.store = store
         self.logger = logger
         self.leaseMs = leaseMs
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         store.observeEvents { [weak self] events in await self?.committed(events) }
     }
 
@@ -80,19 +81,17 @@ public final class EventBus: Sendable {
         }
     }
 
-    /// After a commit: delivers the transaction's events now when one of them asks for it, else leaves
-    /// them to the deliverer.
+    /// After a commit: delivers the transaction's events that are delivered at once (this node claimed
+    /// them when it recorded them); the others wait for the deliverer. Undelivered ones (an outage) are
+    /// taken up again when their claim runs out.
     func committed(_ records: [RecordedEvent]) async {
-        guard records.contains(where: { DomainEvent.Kind(rawValue: $0.kind)?.isDeliveredAtOnce ?? false }) else {
-            wake.yield()
-            return
-        }
+        let atOnce = records.filter { DomainEvent.Kind(rawValue: $0.kind)?.isDeliveredAtOnce ?? false }
+        guard !atOnce.isEmpty else { return }
         do {
-            let claimed = try await store.claimEvents(ids: records.map(\.id), leaseMs: leaseMs)
-            try await deliver(records.filter { claimed.contains($0.id) })
+            try await handOver(atOnce)
+            delivered.withLockedValue { $0.append(contentsOf: atOnce.map(\.id)) }
         } catch {
             if !(error is ServiceFault) { logger.error("could not deliver events", metadata: ["error": "\(error)"]) }
-            wake.yield()
         }
     }
 
@@ -100,6 +99,7 @@ public final class EventBus: Sendable {
     /// (a deliverer that died, an outage). Returns how many were delivered.
     @discardableResult
     public func deliverPending(stragglerMs: Int64 = 5_000) async throws -> Int {
+        try await removeDelivered()
         var delivered = 0
         while true {
             let records = try await store.claimEvents(kinds: Self.batchedKinds, createdBeforeMs: MetadataStore.nowMs() - stragglerMs,
@@ -110,8 +110,28 @@ public final class EventBus: Sendable {
         }
     }
 
+    /// Removes the events delivered at once from the outbox; on failure they are kept for the next time.
+    private func removeDelivered() async throws {
+        let ids = delivered.withLockedValue { ids in
+            defer { ids.removeAll() }
+            return ids
+        }
+        do {
+            try await store.deleteEvents(ids: ids)
+        } catch {
+            delivered.withLockedValue { $0.append(contentsOf: ids) }
+            throw error
+        }
+    }
+
     /// Hands events to every subscriber, then removes them from the outbox.
     private func deliver(_ records: [RecordedEvent]) async throws {
+        try await handOver(records)
+        try await store.deleteEvents(ids: records.map(\.id))
+    }
+
+    /// Hands events to every subscriber.
+    private func handOver(_ records: [RecordedEvent]) async throws {
         guard !records.isEmpty else { return }
         let decoder = JSONDecoder()
         let events = records.compactMap { record -> DeliveredEvent? in
@@ -124,6 +144,5 @@ public final class EventBus: Sendable {
         for subscriber in subscribers.withLockedValue({ $0 }) {
             try await subscriber.handle(events)
         }
-        try await store.deleteEvents(ids: records.map(\.id))
     }
 }
