@@ -81,20 +81,13 @@ public struct BlobStore: Sendable {
             try await driver.move(parts[0], to: target)
             return
         }
-        for part in parts where try await driver.stat(part) == nil { throw StorageError.notFound }
-        let writer = try await driver.writer(to: target)
-        do {
-            var written: Int64 = 0
-            for try await buffer in readParts(parts) {
-                written += Int64(buffer.readableBytes)
-                try await writer.write(buffer)
-            }
-            guard written == size else { throw StorageError.notFound }
-            try await writer.commit()
-        } catch {
-            await writer.cancel()
-            throw error
+        var total: Int64 = 0
+        for part in parts {
+            guard let stat = try await driver.stat(part) else { throw StorageError.notFound }
+            total += stat.size
         }
+        guard total == size else { throw StorageError.notFound }
+        try await driver.compose(parts, into: target)
         for part in parts { try? await driver.delete(part) }
     }
 

@@ -124,6 +124,40 @@ public struct FilesystemDriver: StorageDriver {
 
     public func redirectURL(for path: String) async throws -> String? { nil }
 
+    /// Joins the sources in a staging file with `sendfile`, so the bytes are copied by the kernel, then
+    /// renames it into place.
+    public func compose(_ sources: [String], into target: String) async throws {
+        let files = try sources.map(fullPath)
+        let destination = try fullPath(target)
+        let staging = "\(root)/.staging/\(UUID().uuidString.lowercased())"
+        try await blocking {
+            let out = open(staging, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+            guard out >= 0 else { throw failure("create", errno: errno) }
+            var placed = false
+            defer {
+                close(out)
+                if !placed { unlink(staging) }
+            }
+            for file in files {
+                let input = open(file, O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else { throw failure("open", errno: errno) }
+                defer { close(input) }
+                while true {
+                    let sent = sendfile(out, input, nil, 1 << 30)
+                    if sent < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("sendfile", errno: errno)
+                    }
+                    if sent == 0 { break }
+                }
+            }
+            guard fsync(out) == 0 else { throw failure("fsync", errno: errno) }
+            try Self.rename(staging, to: destination, failure: failure)
+            placed = true
+        }
+        outages.succeeded()
+    }
+
     // MARK: File system helpers (called on the thread pool)
 
     static func fileStat(_ path: String) -> StorageStat? { regularFileStat(path) }

@@ -33,6 +33,12 @@ public protocol StorageDriver: Sendable {
 
     /// A URL a client may fetch the object from directly, or nil when the driver serves it itself.
     func redirectURL(for path: String) async throws -> String?
+
+    /// Writes the objects `sources`, one after the other, as the object `target`, made visible as a
+    /// writer's commit makes it; the sources stay. `StorageError.notFound` when a source is missing. A
+    /// driver that can join objects without passing their bytes through the process does (the default
+    /// streams them through a writer).
+    func compose(_ sources: [String], into target: String) async throws
 }
 
 /// Writes one object; `commit` makes it visible (durably, atomically), `cancel` discards it.
@@ -76,6 +82,20 @@ public enum StorageError: Error, Sendable, Equatable {
 }
 
 extension StorageDriver {
+    public func compose(_ sources: [String], into target: String) async throws {
+        for source in sources where try await stat(source) == nil { throw StorageError.notFound }
+        let writer = try await writer(to: target)
+        do {
+            for source in sources {
+                for try await buffer in try await read(source, range: nil) { try await writer.write(buffer) }
+            }
+            try await writer.commit()
+        } catch {
+            await writer.cancel()
+            throw error
+        }
+    }
+
     /// Whether `path` is a relative path of non-empty components other than `.` and `..`.
     public static func isValid(path: String) -> Bool {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.hasSuffix("/") else { return false }

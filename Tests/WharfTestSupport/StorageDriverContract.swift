@@ -29,6 +29,7 @@ public enum StorageDriverContract {
         ("missing objects and invalid paths are refused clearly", missingAndInvalidAreRefused),
         ("large objects stream in several buffers", largeObjectsStream),
         ("empty objects exist", emptyObjectsExist),
+        ("compose joins objects into a new one and keeps the sources", composeJoins),
     ]
 
     static func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
@@ -169,5 +170,23 @@ public enum StorageDriverContract {
         try await writer.commit()
         try expect(try await driver.stat("empty")?.size == 0, "an empty object has size 0")
         try expect(try await text(driver, "empty").isEmpty, "and reads as nothing")
+    }
+
+    @Sendable static func composeJoins(_ driver: any StorageDriver) async throws {
+        try await put(driver, "parts/a", "first, ")
+        try await put(driver, "parts/b", "second, ")
+        let empty = try await driver.writer(to: "parts/c")
+        try await empty.commit()
+        try await put(driver, "parts/d", "third")
+        try await driver.compose(["parts/a", "parts/b", "parts/c", "parts/d"], into: "joined/object")
+        try expect(try await text(driver, "joined/object") == "first, second, third", "the parts in order")
+        try expect(try await driver.stat("parts/a") != nil, "the sources stay")
+        try await driver.compose([], into: "joined/nothing")
+        try expect(try await driver.stat("joined/nothing")?.size == 0, "composing nothing makes an empty object")
+        do {
+            try await driver.compose(["parts/a", "parts/missing"], into: "joined/broken")
+            throw ContractViolation("composing a missing object must fail")
+        } catch StorageError.notFound {}
+        try expect(try await driver.stat("joined/broken") == nil, "a failed compose leaves nothing")
     }
 }
