@@ -12,6 +12,7 @@ public enum AccessLog {
     public static func finish(_ response: Response, for request: Request, context: CallContext) -> Response {
         var response = response
         response.headers[.requestID] = context.requestID
+        guard context.logger.logLevel <= .info else { return response }
         let method = request.method.rawValue
         let path = request.uri.path
         let status = response.status.code
