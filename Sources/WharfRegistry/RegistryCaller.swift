@@ -7,7 +7,7 @@ import WharfOCI
 /// Who is calling `/v2`, with the registry token they presented, if any.
 struct RegistryCaller: Sendable {
     /// The caller for Basic credentials and anonymous calls; for a bearer token, the token's claims
-    /// decide instead (its account is looked up only where needed, see `account(in:)`).
+    /// decide instead (its user is known by name; the domain looks the account up where it needs it).
     let identity: Identity
     /// Claims of a verified bearer token; nil for Basic credentials and anonymous callers.
     let claims: RegistryClaims?
@@ -21,14 +21,6 @@ struct RegistryCaller: Sendable {
 }
 
 extension RegistryCaller {
-    /// The caller's account: from Basic credentials, or the user a bearer token was issued to (looked up
-    /// by name); nil for anonymous callers.
-    func account(in store: MetadataStore) async throws -> AccountRecord? {
-        if let account = identity.account { return account }
-        guard let user = claims?.context.user else { return nil }
-        return try await store.account(named: user)
-    }
-
     /// The account whose repositories the caller may list: from Basic credentials or the user a bearer
     /// token was issued to; nil for anonymous callers and for credentials whose scopes allow no reads.
     func catalogAccount(in store: MetadataStore) async throws -> AccountRecord? {
