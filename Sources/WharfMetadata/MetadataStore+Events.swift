@@ -18,7 +18,8 @@ public struct RecordedEvent: Sendable, Equatable, Decodable {
     }
 }
 
-/// The events one transaction recorded, handed to the store's observer after the commit.
+/// The events one transaction recorded that this node claimed (delivers itself), handed to the store's
+/// observer after the commit.
 final class RecordedEvents: Sendable {
     private let events = NIOLockedValueBox<[RecordedEvent]>([])
 
@@ -38,7 +39,7 @@ extension StoreTransaction {
             let rows = SQLList(chunk.map { SQLQueryString("(\(bind: $0.kind), \(bind: $0.payload), \(bind: now), \(bind: $0.claimedUntilMs))") })
             let ids = try await db.raw("INSERT INTO domain_event (kind, payload, created_ms, claimed_until_ms) VALUES \(rows) RETURNING id")
                 .all(decoding: IDRow.self, with: decoder).map(\.id).sorted()
-            for (id, event) in zip(ids, chunk) {
+            for (id, event) in zip(ids, chunk) where event.claimedUntilMs != nil {
                 events.append(RecordedEvent(id: id, kind: event.kind, payload: event.payload, createdMs: now))
             }
         }

@@ -32,28 +32,37 @@ extension MetadataReading {
     }
 
     /// The ids of the blobs and child manifests `manifest` references, each of which the repository must
-    /// serve; `ManifestStoreError` names those it does not.
-    fileprivate func references(of manifest: NewManifest, now: Int64, db: any SQLDatabase) async throws -> (blobs: [Int64], children: [Int64]) {
-        var blobIDs: [Int64] = []
-        var missingBlobs: [String] = []
-        for digest in Set(manifest.blobDigests).sorted() {
-            let blob = try await db.raw("""
-                SELECT b.id FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
-                WHERE b.digest = \(bind: digest) AND rb.repository_id = \(bind: manifest.repositoryId) AND \(MetadataStore.linkAlive(now))
-                """).first(decoding: IDRow.self, with: decoder)
-            if let blob { blobIDs.append(blob.id) } else { missingBlobs.append(digest) }
+    /// serve, and of the blobs linked only for a while; `ManifestStoreError` names those it does not serve.
+    fileprivate func references(of manifest: NewManifest, now: Int64, db: any SQLDatabase)
+        async throws -> (blobs: [Int64], children: [Int64], temporarilyLinked: [Int64]) {
+        var blobIDs: [String: Int64] = [:]
+        var temporarilyLinked: [Int64] = []
+        let blobDigests = Set(manifest.blobDigests).sorted()
+        for chunk in blobDigests.chunked(MetadataStore.inListLimit) {
+            let rows = try await db.raw("""
+                SELECT b.id, b.digest, rb.expires_ms FROM blob b JOIN repository_blob rb ON rb.blob_id = b.id
+                WHERE b.digest IN (\(SQLList(chunk.map { SQLBind($0) }))) AND rb.repository_id = \(bind: manifest.repositoryId)
+                AND \(MetadataStore.linkAlive(now))
+                """).all(decoding: LinkedBlobRow.self, with: decoder)
+            for row in rows {
+                blobIDs[row.digest] = row.id
+                if row.expires_ms != nil { temporarilyLinked.append(row.id) }
+            }
         }
+        let missingBlobs = blobDigests.filter { blobIDs[$0] == nil }
         guard missingBlobs.isEmpty else { throw ManifestStoreError.missingBlobs(missingBlobs) }
-        var childIDs: [Int64] = []
-        var missingChildren: [String] = []
-        for digest in Set(manifest.childDigests).sorted() {
-            let child = try await db.raw("""
-                SELECT id FROM manifest WHERE repository_id = \(bind: manifest.repositoryId) AND digest = \(bind: digest)
-                """).first(decoding: IDRow.self, with: decoder)
-            if let child { childIDs.append(child.id) } else { missingChildren.append(digest) }
+        var childIDs: [String: Int64] = [:]
+        let childDigests = Set(manifest.childDigests).sorted()
+        for chunk in childDigests.chunked(MetadataStore.inListLimit) {
+            let rows = try await db.raw("""
+                SELECT id, digest FROM manifest WHERE repository_id = \(bind: manifest.repositoryId)
+                AND digest IN (\(SQLList(chunk.map { SQLBind($0) })))
+                """).all(decoding: DigestIDRow.self, with: decoder)
+            for row in rows { childIDs[row.digest] = row.id }
         }
+        let missingChildren = childDigests.filter { childIDs[$0] == nil }
         guard missingChildren.isEmpty else { throw ManifestStoreError.missingChildren(missingChildren) }
-        return (blobIDs, childIDs)
+        return (blobDigests.compactMap { blobIDs[$0] }, childDigests.compactMap { childIDs[$0] }, temporarilyLinked)
     }
 
     fileprivate func insertManifest(_ manifest: NewManifest, blobIDs: [Int64], childIDs: [Int64], now: Int64, db: any SQLDatabase) async throws -> ManifestRecord {
@@ -83,20 +92,12 @@ extension MetadataReading {
         return record
     }
 
-    /// Ends the alive row of tag `name` and opens a new one pointing at `manifestID` (the time machine keeps
-    /// the old row). The new row ends when the manifest's `quay.expires-after` label says, unless it is a
-    /// `reversion` (a restore through the time machine).
-    func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, now: Int64, reversion: Bool = false,
-                     pusherID: Int64?, db: any SQLDatabase) async throws {
-        let current = try await db.raw("""
-            SELECT t.id, t.manifest_id FROM tag t
-            WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
-            """).first()
-        if !reversion, let current, try current.decode(column: "manifest_id", as: Int64?.self) == manifestID {
-            return
-        }
-        try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db)
-        let end = reversion ? nil : try await labelledEnd(manifestID: manifestID, start: now, db: db)
+    /// Ends the alive rows of tag `name` (`hasAliveRow`: whether it has any) and opens a new one pointing
+    /// at `manifestID` (the time machine keeps the old rows), ending at `end` (nil: never); a `reversion`
+    /// is a restore through the time machine.
+    func retargetTag(repositoryID: Int64, name: String, manifestID: Int64, hasAliveRow: Bool, now: Int64, end: Int64?,
+                     reversion: Bool, pusherID: Int64?, db: any SQLDatabase) async throws {
+        if hasAliveRow { try await endTagRows(repositoryID: repositoryID, name: name, now: now, db: db) }
         try await db.raw("""
             INSERT INTO tag (repository_id, name, manifest_id, lifetime_start_ms, lifetime_end_ms, hidden, reversion, pusher_id)
             VALUES (\(bind: repositoryID), \(bind: name), \(bind: manifestID), \(bind: now), \(bind: end), FALSE, \(bind: reversion), \(bind: pusherID))
@@ -153,17 +154,18 @@ extension StoreTransaction {
             if pool.engine == .postgres {
                 try await db.raw("SELECT id FROM repository WHERE id = \(bind: manifest.repositoryId) FOR UPDATE").run()
             }
-            let (blobIDs, childIDs) = try await references(of: manifest, now: now, db: db)
+            let (blobIDs, childIDs, temporarilyLinked) = try await references(of: manifest, now: now, db: db)
             var record = try await db.raw("""
                 SELECT \(MetadataStore.manifestColumns) FROM manifest m WHERE m.repository_id = \(bind: manifest.repositoryId) AND m.digest = \(bind: manifest.digest)
                 """).first(decoding: ManifestRecord.self, with: decoder)
             if record == nil {
                 record = try await insertManifest(manifest, blobIDs: blobIDs, childIDs: childIDs, now: now, db: db)
             }
-            for blobID in blobIDs {
+            // Links made by an upload or a mount expire unless a manifest makes them permanent.
+            for chunk in temporarilyLinked.chunked(MetadataStore.inListLimit) {
                 try await db.raw("""
-                    INSERT INTO repository_blob (repository_id, blob_id, expires_ms) VALUES (\(bind: manifest.repositoryId), \(bind: blobID), NULL)
-                    ON CONFLICT (repository_id, blob_id) DO UPDATE SET expires_ms = NULL
+                    UPDATE repository_blob SET expires_ms = NULL WHERE repository_id = \(bind: manifest.repositoryId)
+                    AND blob_id IN (\(SQLList(chunk.map { SQLBind($0) })))
                     """).run()
             }
             return record!
@@ -225,3 +227,6 @@ extension StoreTransaction {
 }
 
 private struct TagNamesRow: Decodable { let name: String }
+
+/// A blob linked into a repository, and until when (nil: for good).
+private struct LinkedBlobRow: Decodable { let id: Int64; let digest: String; let expires_ms: Int64? }

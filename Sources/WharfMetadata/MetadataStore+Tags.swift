@@ -212,14 +212,12 @@ extension MetadataReading {
         try await db.raw("UPDATE repository SET tag_version = tag_version + 1 \(modified) WHERE id = \(bind: repositoryID)").run()
     }
 
-    /// When a new tag row for the manifest ends, from its `quay.expires-after` label (nil: never).
-    func labelledEnd(manifestID: Int64, start: Int64, db: any SQLDatabase) async throws -> Int64? {
-        let row = try await db.raw("""
-            SELECT l.label_value FROM manifest_label ml JOIN label l ON l.id = ml.label_id
-            WHERE ml.manifest_id = \(bind: manifestID) AND l.label_key = \(bind: MetadataStore.expiresAfterLabel) ORDER BY l.id DESC LIMIT 1
-            """).first()
-        guard let value = try row?.decode(column: "label_value", as: String.self), let seconds = LabelDuration.seconds(value) else { return nil }
-        return start + seconds * 1000
+    /// SQL expression: the value of manifest `manifestID`'s latest `quay.expires-after` label, if any.
+    static func expiresAfterLabel(of manifestID: Int64) -> SQLQueryString {
+        """
+        (SELECT l.label_value FROM manifest_label ml JOIN label l ON l.id = ml.label_id
+         WHERE ml.manifest_id = \(bind: manifestID) AND l.label_key = \(bind: MetadataStore.expiresAfterLabel) ORDER BY l.id DESC LIMIT 1)
+        """
     }
 }
 
@@ -246,14 +244,19 @@ extension StoreTransaction {
             if pool.engine == .postgres {
                 try await db.raw("SELECT id FROM repository WHERE id = \(bind: repositoryID) FOR UPDATE").run()
             }
-            let current = try await db.raw("""
-                SELECT m.digest, t.manifest_id FROM tag t JOIN manifest m ON m.id = t.manifest_id
-                WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
-                """).first()
-            let currentDigest = try current?.decode(column: "digest", as: String.self)
-            if try current?.decode(column: "manifest_id", as: Int64.self) == manifestID, !reversion { return .unchanged }
-            try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, now: now, reversion: reversion,
-                                  pusherID: pusherID, db: db)
+            // The alive row and the new manifest's expiration label, in one statement.
+            let row = try await db.raw("""
+                SELECT c.digest, c.manifest_id, \(MetadataStore.expiresAfterLabel(of: manifestID)) AS label_value
+                FROM (SELECT 1 AS one) o LEFT JOIN (
+                    SELECT m.digest, t.manifest_id FROM tag t JOIN manifest m ON m.id = t.manifest_id
+                    WHERE t.repository_id = \(bind: repositoryID) AND t.name = \(bind: name) AND t.hidden = FALSE AND \(MetadataStore.alive(now))
+                ) c ON 1 = 1
+                """).first(decoding: CurrentTagRow.self, with: decoder)
+            let currentDigest = row?.digest
+            if row?.manifest_id == manifestID, !reversion { return .unchanged }
+            let end = reversion ? nil : row?.label_value.flatMap(LabelDuration.seconds).map { now + $0 * 1000 }
+            try await retargetTag(repositoryID: repositoryID, name: name, manifestID: manifestID, hasAliveRow: currentDigest != nil,
+                                  now: now, end: end, reversion: reversion, pusherID: pusherID, db: db)
             try await noteTagChange(repositoryID: repositoryID, modifiedAt: now, db: db)
             return currentDigest.map { .moved(from: $0) } ?? .created
         }
@@ -276,3 +279,6 @@ extension StoreTransaction {
 }
 
 private struct ChildDigestsRow: Decodable { let manifest_id: Int64; let digest: String }
+
+/// A tag's alive row (if any) and the expiration label of the manifest it is to point at.
+private struct CurrentTagRow: Decodable { let digest: String?; let manifest_id: Int64?; let label_value: String? }

@@ -18,7 +18,7 @@ public final class MetadataStore: MetadataReading, Sendable {
     let pageAnchors = TagPageAnchors()
     /// Ids of the organizations the server keeps for itself, by role.
     let systemOrganizationIDs = NIOLockedValueBox([String: Int64]())
-    /// Called after a transaction that recorded events commits, with those events (see `transaction`).
+    /// Called after a transaction that recorded claimed events commits, with those events (see `transaction`).
     private let eventObserver = NIOLockedValueBox<@Sendable ([RecordedEvent]) async -> Void>({ _ in })
 
     /// A store over `pool`; pull-by-tag lookups are cached for `lookupCacheTTL` seconds (0: not cached).
@@ -48,8 +48,8 @@ public final class MetadataStore: MetadataReading, Sendable {
     public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Runs `body` in one write transaction: everything it changes, and the events it records, commits
-    /// when it returns and rolls back when it throws. After the commit the events go to the observer
-    /// (the domain's event bus) before this returns.
+    /// when it returns and rolls back when it throws. After the commit the events it claimed go to the
+    /// observer (the domain's event bus) before this returns.
     public func transaction<T: Sendable>(_ body: (StoreTransaction) async throws -> T) async throws -> T {
         let recorded = RecordedEvents()
         let result = try await pool.transaction { db in
@@ -60,7 +60,7 @@ public final class MetadataStore: MetadataReading, Sendable {
         return result
     }
 
-    /// Sets who hears of the events each committed transaction recorded.
+    /// Sets who hears of the claimed events each committed transaction recorded.
     public func observeEvents(_ observer: @escaping @Sendable ([RecordedEvent]) async -> Void) {
         eventObserver.withLockedValue { $0 = observer }
     }
@@ -140,3 +140,18 @@ public struct TransactionRunner: SQLRunner, @unchecked Sendable {
 
 /// Rows that carry just an id.
 struct IDRow: Decodable { let id: Int64 }
+
+/// Rows that carry an id and a digest.
+struct DigestIDRow: Decodable { let id: Int64; let digest: String }
+
+extension MetadataStore {
+    /// Values bound in one `IN (…)` list at most (SQLite allows 32,766 bound values per statement).
+    static let inListLimit = 500
+}
+
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

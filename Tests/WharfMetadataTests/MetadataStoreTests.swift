@@ -69,6 +69,27 @@ final class MetadataStoreTests: XCTestCase {
         }
     }
 
+    /// A blob an upload links for a while stays once a manifest refers to it, also when the manifest was
+    /// stored before (a blob deleted from the repository and uploaded again).
+    func testAManifestPushKeepsItsBlobsLinkedForGood() async throws {
+        try await withEachStore { store in
+            let user = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+            let repository = try await store.createRepository(namespaceID: user.id, name: "app", visibility: .private, creatorID: user.id)
+            let digests = ["d", "e"].map { "sha256:" + String(repeating: $0, count: 64) }
+            let soon = MetadataStore.nowMs() + 300
+            for digest in digests { try await store.linkUploadedBlob(repositoryID: repository.id, digest: digest, size: 3, expiresMs: soon) }
+            _ = try await store.putManifest(manifest(repository.id, "a", blobs: digests), target: .tag("v1"))
+            _ = try await store.transaction { tx in try await tx.unlinkBlob(repositoryID: repository.id, digest: digests[1]) }
+            try await store.linkUploadedBlob(repositoryID: repository.id, digest: digests[1], size: 3, expiresMs: soon)
+            _ = try await store.putManifest(manifest(repository.id, "a", blobs: digests), target: .tag("v2"))
+            try await Task.sleep(for: .milliseconds(400))
+            for digest in digests {
+                let linked = try await store.linkedBlob(repositoryID: repository.id, digest: digest)
+                XCTAssertNotNil(linked, "\(digest) is still linked after the upload's link would have expired")
+            }
+        }
+    }
+
     func testConcurrentWritesAllSucceed() async throws {
         try await withEachStore { store in
             let user = try await store.createUser(username: "alice", email: nil, passwordHash: nil)

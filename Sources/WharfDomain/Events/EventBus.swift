@@ -82,11 +82,9 @@ public final class EventBus: Sendable {
     }
 
     /// After a commit: delivers the transaction's events that are delivered at once (this node claimed
-    /// them when it recorded them); the others wait for the deliverer. Undelivered ones (an outage) are
+    /// them when it recorded them; the others wait for the deliverer). Undelivered ones (an outage) are
     /// taken up again when their claim runs out.
-    func committed(_ records: [RecordedEvent]) async {
-        let atOnce = records.filter { DomainEvent.Kind(rawValue: $0.kind)?.isDeliveredAtOnce ?? false }
-        guard !atOnce.isEmpty else { return }
+    func committed(_ atOnce: [RecordedEvent]) async {
         do {
             try await handOver(atOnce)
             delivered.withLockedValue { $0.append(contentsOf: atOnce.map(\.id)) }
