@@ -4,13 +4,7 @@ import WharfOCI
 extension BlobStore {
     /// The whole content of a small blob, nil when it is missing or larger than `limit` bytes.
     public func readSmall(_ digest: Digest, limit: Int64) async throws -> Data? {
-        guard let size = try await size(of: digest), size <= limit else { return nil }
-        var data = Data(capacity: Int(size))
-        for try await buffer in try await read(digest, range: nil) {
-            data.append(contentsOf: buffer.readableBytesView)
-            guard data.count <= limit else { return nil }
-        }
-        return data
+        try await driver.contents(of: Self.blobPath(digest), upTo: limit)
     }
 
     /// The image config blob `digest` parsed, nil when it is missing, too large or not an image config.

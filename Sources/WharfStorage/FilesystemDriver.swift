@@ -124,6 +124,38 @@ public struct FilesystemDriver: StorageDriver {
 
     public func redirectURL(for path: String) async throws -> String? { nil }
 
+    /// Reads the file in one call on the thread pool: open, size, read.
+    public func contents(of path: String, upTo limit: Int64) async throws -> Data? {
+        let file = try fullPath(path)
+        return try await blocking { () throws -> Data? in
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT || errno == EISDIR { return nil }
+                throw failure("open", errno: errno)
+            }
+            defer { close(fd) }
+            guard let size = regularFileSize(fd) else {
+                if errno != 0 { throw failure("fstat", errno: errno) }
+                return nil
+            }
+            guard size <= limit else { return nil }
+            var data = Data(count: Int(size))
+            var filled = 0
+            try data.withUnsafeMutableBytes { bytes in
+                while filled < bytes.count {
+                    let count = pread(fd, bytes.baseAddress! + filled, bytes.count - filled, off_t(filled))
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("pread", errno: errno)
+                    }
+                    if count == 0 { break }
+                    filled += count
+                }
+            }
+            return filled == data.count ? data : data.prefix(filled)
+        }
+    }
+
     /// Joins the sources in a staging file with `sendfile`, so the bytes are copied by the kernel, then
     /// renames it into place.
     public func compose(_ sources: [String], into target: String) async throws {
@@ -246,4 +278,14 @@ private func regularFileStat(_ path: String) -> StorageStat? {
     guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
     let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     return StorageStat(size: Int64(info.st_size), modified: Date(timeIntervalSince1970: modified))
+}
+
+/// The size of the open file `fd`; nil with `errno` 0 when it is not a regular file, nil with `errno` set
+/// when `fstat` failed.
+private func regularFileSize(_ fd: Int32) -> Int64? {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    errno = 0
+    guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int64(info.st_size)
 }

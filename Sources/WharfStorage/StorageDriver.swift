@@ -39,6 +39,10 @@ public protocol StorageDriver: Sendable {
     /// driver that can join objects without passing their bytes through the process does (the default
     /// streams them through a writer).
     func compose(_ sources: [String], into target: String) async throws
+
+    /// The whole object `path`, or nil when it is missing or larger than `limit` bytes (for small objects
+    /// read whole, such as image configs; a driver may fetch them in one call).
+    func contents(of path: String, upTo limit: Int64) async throws -> Data?
 }
 
 /// Writes one object; `commit` makes it visible (durably, atomically), `cancel` discards it.
@@ -82,6 +86,21 @@ public enum StorageError: Error, Sendable, Equatable {
 }
 
 extension StorageDriver {
+    public func contents(of path: String, upTo limit: Int64) async throws -> Data? {
+        guard Self.isValid(path: path) else { throw StorageError.invalidPath(path) }
+        guard let size = try await stat(path)?.size, size <= limit else { return nil }
+        var data = Data(capacity: Int(size))
+        do {
+            for try await buffer in try await read(path, range: nil) {
+                data.append(contentsOf: buffer.readableBytesView)
+                guard data.count <= limit else { return nil }
+            }
+        } catch StorageError.notFound {
+            return nil
+        }
+        return data
+    }
+
     public func compose(_ sources: [String], into target: String) async throws {
         for source in sources where try await stat(source) == nil { throw StorageError.notFound }
         let writer = try await writer(to: target)

@@ -30,6 +30,7 @@ public enum StorageDriverContract {
         ("large objects stream in several buffers", largeObjectsStream),
         ("empty objects exist", emptyObjectsExist),
         ("compose joins objects into a new one and keeps the sources", composeJoins),
+        ("small objects are read whole up to a limit", contentsUpToLimit),
     ]
 
     static func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
@@ -188,5 +189,19 @@ public enum StorageDriverContract {
             throw ContractViolation("composing a missing object must fail")
         } catch StorageError.notFound {}
         try expect(try await driver.stat("joined/broken") == nil, "a failed compose leaves nothing")
+    }
+
+    @Sendable static func contentsUpToLimit(_ driver: any StorageDriver) async throws {
+        try await put(driver, "small/config", "{\"os\":\"linux\"}")
+        try expect(try await driver.contents(of: "small/config", upTo: 14) == Data("{\"os\":\"linux\"}".utf8), "the whole object at its size")
+        try expect(try await driver.contents(of: "small/config", upTo: 13) == nil, "nil when larger than the limit")
+        try expect(try await driver.contents(of: "small/missing", upTo: 100) == nil, "nil when missing")
+        let empty = try await driver.writer(to: "small/empty")
+        try await empty.commit()
+        try expect(try await driver.contents(of: "small/empty", upTo: 0) == Data(), "an empty object is empty data")
+        do {
+            _ = try await driver.contents(of: "../escape", upTo: 100)
+            throw ContractViolation("an invalid path must be refused")
+        } catch StorageError.invalidPath {}
     }
 }
