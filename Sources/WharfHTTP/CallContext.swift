@@ -15,11 +15,24 @@ public final class CallContext: Sendable {
     private let caller = NIOLockedValueBox<String?>(nil)
 
     public init(request: Request, remoteIP: String?, logger base: Logger) {
-        requestID = request.headers[.requestID].flatMap(Self.acceptedID) ?? UUID().uuidString.lowercased()
+        requestID = request.headers[.requestID].flatMap(Self.acceptedID) ?? Self.newID()
         self.remoteIP = remoteIP
         var logger = base
         logger[metadataKey: "request_id"] = "\(requestID)"
         self.logger = logger
+    }
+
+    /// A new random (version 4) UUID, lowercased; drawn from the system generator, which Foundation's
+    /// `UUID()` reaches on Linux by opening `/dev/urandom` for every id.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
+        let uuid = withUnsafeMutableBytes(of: &bytes) { raw -> uuid_t in
+            raw[6] = (raw[6] & 0x0F) | 0x40
+            raw[8] = (raw[8] & 0x3F) | 0x80
+            return raw.load(as: uuid_t.self)
+        }
+        return UUID(uuid: uuid).uuidString.lowercased()
     }
 
     /// A client's request id, when it is 1 to 128 letters, digits, `-`, `_` or `.`.

@@ -59,6 +59,10 @@ final class AccessLogTests: XCTestCase {
                 let generated = try XCTUnwrap(odd.header("X-Request-ID"))
                 XCTAssertNotEqual(generated, "no spaces allowed")
                 XCTAssertNotNil(UUID(uuidString: generated), "an unusable id is replaced by a fresh one")
+                XCTAssertEqual(generated, generated.lowercased())
+                XCTAssertEqual(Array(generated)[14], "4", "a random (version 4) UUID")
+                let again = try await client.execute(uri: "/v2/", method: .get, headers: Auth.alice)
+                XCTAssertNotEqual(again.header("X-Request-ID"), generated, "every request gets its own id")
 
                 let blob = Fixtures.blob(String(repeating: "layer bytes ", count: 10_000))
                 let pushed = try await RegistryCalls(client: client, auth: Auth.alice).pushBlob("alice/app", blob)
