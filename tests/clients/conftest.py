@@ -312,6 +312,8 @@ class RegistrySession:
         self.password = password
         self.http = requests.Session()
         self.tokens: Dict[str, str] = {}
+        # The token endpoint's last answer, for a caller to see why no token came (a 507, say).
+        self.last_token_response: Optional[requests.Response] = None
 
     def token_for(self, challenge: str) -> Optional[str]:
         scheme, params = parse_www_authenticate(challenge)
@@ -325,6 +327,7 @@ class RegistrySession:
         if self.username is not None:
             headers["Authorization"] = basic_header(self.username, self.password or "")
         resp = self.http.get(params["realm"], params=query, headers=headers, timeout=30)
+        self.last_token_response = resp
         if resp.status_code != 200:
             return None
         body = resp.json()
