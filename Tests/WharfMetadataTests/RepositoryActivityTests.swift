@@ -6,6 +6,21 @@ import XCTest
 
 /// Pull and push counts gathered in memory and added up in the database.
 final class RepositoryActivityTests: XCTestCase {
+    /// The day of an instant in UTC, as Foundation's Gregorian calendar says, leap days and centuries included.
+    func testDayIsTheUTCCalendarDay() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var instants: [TimeInterval] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_400, -2_208_988_800]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { instants.append(TimeInterval(Int64.random(in: -5_000_000_000...10_000_000_000, using: &generator))) }
+        for instant in instants {
+            let date = Date(timeIntervalSince1970: instant)
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            let expected = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+            XCTAssertEqual(RepositoryActivity.day(date), expected, "at \(instant)")
+        }
+    }
+
     func testFlushesAddUpPerDayAndSkipDeletedRepositories() async throws {
         try await withEachStore { store in
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
