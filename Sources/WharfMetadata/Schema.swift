@@ -180,6 +180,13 @@ enum Schema {
         repositoryBlobMigration,
         eventOutboxMigration,
         uploadPartMigration,
+        outboxWithoutIndexMigration,
+    ]
+
+    /// The outbox is short (events leave it once delivered) and claimed in id order, so an index on its
+    /// creation time only cost every change one more page to write.
+    static let outboxWithoutIndexMigration: [String] = [
+        "DROP INDEX domain_event_created",
     ]
 
     /// The parts an upload is made of, in order: every append writes a part of its own to storage, and
