@@ -89,6 +89,7 @@ let package = Package(
         .target(name: "WharfTestSupport", dependencies: [
             "WharfMetadata", "WharfStorage", "WharfOCI",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "SQLKit", package: "sql-kit"),
         ], path: "Tests/WharfTestSupport"),
         .testTarget(name: "WharfOCITests", dependencies: ["WharfOCI"]),

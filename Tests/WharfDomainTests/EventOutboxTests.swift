@@ -91,6 +91,30 @@ final class EventOutboxTests: XCTestCase {
         }
     }
 
+    /// Pulls queued beyond the buffer's limit are dropped, reported once when the dropping starts and once,
+    /// with their number, when the buffer is written out; the queued ones all reach the outbox.
+    func testPullsBeyondTheBufferAreDroppedAndReportedOncePerEpisode() async throws {
+        try await withEachTestStore { store, _, _ in
+            let log = CollectedLog()
+            let bus = EventBus(store: store, logger: log.logger(), bufferLimit: 3)
+            let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)
+            let repository = try await store.createRepository(namespaceID: alice.id, name: "app", visibility: .private)
+            for _ in 0..<7 {
+                bus.recordSoon(DomainEvent(.pullRepository, namespace: nil, by: nil, repository: repository, details: ["tag": "v1"]))
+            }
+            XCTAssertEqual(log.all.filter { $0.level == .error }.count, 1, "the drop is reported once, not per event")
+            try await bus.flush()
+            let written = try await store.pendingEventCount()
+            XCTAssertEqual(written, 3)
+            let drained = try XCTUnwrap(log.all.last)
+            XCTAssertEqual(drained.level, .notice)
+            XCTAssertEqual(drained.metadata["dropped"], "4")
+            bus.recordSoon(DomainEvent(.pullRepository, namespace: nil, by: nil, repository: repository, details: ["tag": "v1"]))
+            try await bus.flush()
+            XCTAssertEqual(log.all.count, 2, "a buffer that did not overflow reports nothing")
+        }
+    }
+
     func testTheAuditLogWritesAnEventDeliveredTwiceOnce() async throws {
         try await withEachTestStore { store, _, _ in
             let alice = try await store.createUser(username: "alice", email: nil, passwordHash: nil)

@@ -7,42 +7,6 @@ import NIOCore
 import WharfTestSupport
 import XCTest
 
-/// Keeps the lines a logger writes, for tests that read them.
-final class CollectedLog: @unchecked Sendable {
-    struct Line {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-    private let lines = NIOLockedValueBox<[Line]>([])
-
-    func logger(level: Logger.Level = .info) -> Logger {
-        var logger = Logger(label: "collected") { _ in Handler(log: self) }
-        logger.logLevel = level
-        return logger
-    }
-
-    var all: [Line] { lines.withLockedValue { $0 } }
-    func append(_ line: Line) { lines.withLockedValue { $0.append(line) } }
-
-    struct Handler: LogHandler {
-        let log: CollectedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
-                 function: String, line: UInt) {
-            let merged = metadata.merging(extra ?? [:]) { _, new in new }
-            log.append(Line(level: level, message: message.description, metadata: merged.mapValues { "\($0)" }))
-        }
-    }
-}
-
 /// Every request gets one structured access-log line (method, path, status, bytes, duration, caller,
 /// request id) and its request id back in `X-Request-ID`, whichever API answers it.
 final class AccessLogTests: XCTestCase {

@@ -31,7 +31,7 @@ public final class EventBus: Sendable {
     let logger: Logger
     private let subscribers = NIOLockedValueBox<[any EventSubscriber]>([])
     /// Pulls waiting in memory to be written to the outbox (the pull path writes nothing itself).
-    private let buffered = NIOLockedValueBox<[DomainEvent]>([])
+    private let queue = NIOLockedValueBox(PullQueue())
     /// Events delivered at once, to be removed from the outbox with the next batch.
     private let delivered = NIOLockedValueBox<[Int64]>([])
 
@@ -39,15 +39,16 @@ public final class EventBus: Sendable {
     let leaseMs: Int64
     /// How long the node that records an event delivered at once holds it.
     public static let atOnceLeaseMs: Int64 = 60_000
-    /// Events buffered in memory at most; beyond, new ones are dropped (and the drop is reported).
-    static let bufferLimit = 100_000
+    /// Events buffered in memory at most; beyond, new ones are dropped (reported once per episode).
+    let bufferLimit: Int
     /// The kinds delivered in batches.
     static let batchedKinds = DomainEvent.Kind.allCases.filter { !$0.isDeliveredAtOnce }.map(\.rawValue)
 
-    public init(store: MetadataStore, logger: Logger, leaseMs: Int64 = 60_000) {
+    public init(store: MetadataStore, logger: Logger, leaseMs: Int64 = 60_000, bufferLimit: Int = 100_000) {
         self.store = store
         self.logger = logger
         self.leaseMs = leaseMs
+        self.bufferLimit = bufferLimit
         store.observeEvents { [weak self] events in await self?.committed(events) }
     }
 
@@ -58,27 +59,34 @@ public final class EventBus: Sendable {
     /// Queues an event to be written to the outbox with the next `flush` (pulls, which must not write on
     /// their own path).
     public func recordSoon(_ event: DomainEvent) {
-        let accepted = buffered.withLockedValue { buffered in
-            guard buffered.count < Self.bufferLimit else { return false }
-            buffered.append(event)
-            return true
+        let firstDrop = queue.withLockedValue { queue -> Bool in
+            guard queue.events.count >= bufferLimit else {
+                queue.events.append(event)
+                return false
+            }
+            queue.dropped += 1
+            return queue.dropped == 1
         }
-        if !accepted { logger.error("event buffer is full; dropping an event", metadata: ["kind": "\(event.kind.rawValue)"]) }
+        if firstDrop { logger.error("event buffer is full; dropping events until it is written out", metadata: ["limit": "\(bufferLimit)"]) }
     }
 
     /// Writes the queued events to the outbox in one transaction; on failure they stay queued.
     public func flush() async throws {
-        let events = buffered.withLockedValue { buffered in
-            defer { buffered.removeAll() }
-            return buffered
+        let (events, dropped) = queue.withLockedValue { queue in
+            defer { queue = PullQueue() }
+            return (queue.events, queue.dropped)
         }
         guard !events.isEmpty else { return }
         do {
             try await store.transaction { tx in try await tx.emit(events) }
         } catch {
-            buffered.withLockedValue { $0.insert(contentsOf: events, at: 0) }
+            queue.withLockedValue { queue in
+                queue.events.insert(contentsOf: events, at: 0)
+                queue.dropped += dropped
+            }
             throw error
         }
+        if dropped > 0 { logger.notice("event buffer written out", metadata: ["dropped": "\(dropped)"]) }
     }
 
     /// After a commit: delivers the transaction's events that are delivered at once (this node claimed
@@ -143,4 +151,10 @@ public final class EventBus: Sendable {
             try await subscriber.handle(events)
         }
     }
+}
+
+/// The events queued in memory, and how many were dropped since the last write because the queue was full.
+private struct PullQueue {
+    var events: [DomainEvent] = []
+    var dropped = 0
 }
